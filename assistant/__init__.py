@@ -1,0 +1,42 @@
+"""A grounded Q&A assistant for reading an essay closely.
+
+    from assistant import Assistant
+    bot = Assistant()
+    answer = bot.ask("What does the author mean by human security?")
+    print(answer.answer)          # sentences with [n] markers
+    answer.citations[0].quote     # the exact sentence of the essay
+"""
+
+from .config import Settings
+from .errors import (
+    AssistantError,
+    BackendError,
+    ConfigError,
+    CorpusError,
+    IndexBusyError,
+    IndexStoreError,
+    QuestionError,
+    QuestionTooLongError,
+)
+from .grounding import support
+from .models import Answer, AnswerSentence, Citation, Document, Message
+from .pipeline import Assistant
+
+__all__ = [
+    "Answer",
+    "AnswerSentence",
+    "Assistant",
+    "AssistantError",
+    "BackendError",
+    "Citation",
+    "ConfigError",
+    "CorpusError",
+    "Document",
+    "IndexBusyError",
+    "IndexStoreError",
+    "Message",
+    "QuestionError",
+    "QuestionTooLongError",
+    "Settings",
+    "support",
+]

@@ -1,0 +1,86 @@
+"""Paragraph-aware chunking: chunks of whole sentences that never cross a paragraph.
+
+Each chunk records its paragraph number and the exact span of every sentence, and
+its id is derived from its content, so a citation survives re-indexing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from .corpus import front_matter_end
+from .models import Chunk, Document, Sentence
+from .sentences import sentence_spans
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*(?:\r?\n[ \t]*)+")
+
+
+def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the non-blank paragraphs of a document body (front matter skipped)."""
+    cursor = front_matter_end(text)
+    for match in _PARAGRAPH_BREAK.finditer(text, cursor):
+        if text[cursor : match.start()].strip():
+            yield cursor, match.start()
+        cursor = match.end()
+    if text[cursor:].strip():
+        yield cursor, len(text)
+
+
+def document_sentences(doc: Document) -> list[Sentence]:
+    """Every sentence of the document, numbered by paragraph and position."""
+    sentences = []
+    for number, (p_start, p_end) in enumerate(paragraph_spans(doc.text), start=1):
+        for index, (start, end) in enumerate(sentence_spans(doc.text, p_start, p_end), start=1):
+            sentences.append(Sentence(doc.doc_id, number, index, start, end, doc.text[start:end]))
+    return sentences
+
+
+def chunk_document(doc: Document, max_chars: int = 700) -> list[Chunk]:
+    """Split a document into chunks of whole sentences, balanced within each paragraph."""
+    by_paragraph: dict[int, list[Sentence]] = {}
+    for sentence in document_sentences(doc):
+        by_paragraph.setdefault(sentence.paragraph, []).append(sentence)
+    chunks: list[Chunk] = []
+    seen: Counter[str] = Counter()
+    for paragraph, sentences in by_paragraph.items():
+        for group in _balanced_groups(sentences, max_chars):
+            start, end = group[0].start, group[-1].end
+            text = doc.text[start:end]
+            seen[text] += 1
+            chunks.append(
+                Chunk(
+                    chunk_id=_chunk_id(doc.doc_id, text, seen[text]),
+                    doc_id=doc.doc_id,
+                    paragraph=paragraph,
+                    start=start,
+                    end=end,
+                    text=text,
+                    sentences=tuple(group),
+                )
+            )
+    return chunks
+
+
+def _balanced_groups(sentences: list[Sentence], max_chars: int) -> Iterator[list[Sentence]]:
+    """Greedy groups aiming at equal sizes, so a long paragraph doesn't leave a tiny tail."""
+    total = sentences[-1].end - sentences[0].start
+    target = total / math.ceil(total / max_chars)
+    group: list[Sentence] = []
+    for sentence in sentences:
+        if group and (
+            sentence.end - group[0].start > max_chars or group[-1].end - group[0].start >= target
+        ):
+            yield group
+            group = []
+        group.append(sentence)
+    if group:
+        yield group
+
+
+def _chunk_id(doc_id: str, text: str, occurrence: int) -> str:
+    digest = hashlib.sha256(f"{doc_id}\0{occurrence}\0{text}".encode()).hexdigest()
+    return f"{doc_id[:40]}-{digest[:16]}"

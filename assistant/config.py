@@ -1,0 +1,89 @@
+"""All configuration in one place.
+
+Every field can be set by an environment variable ``ASSISTANT_<FIELD>`` (the Chroma
+server by ``CHROMA_HOST``/``CHROMA_PORT``), by a CLI flag, or in code. Defaults work
+offline with no API key. Values are validated at construction and a bad one is
+reported by name, with the value, as a :class:`~assistant.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+# Nothing phones home, whoever imports us and whatever the shell says.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# prompts/ and ui/ live at the top of the source tree; an installed wheel carries
+# copies inside the package (see pyproject's force-include).
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def _bundled(name: str) -> Path:
+    for candidate in (PROJECT_DIR / name, PACKAGE_DIR / "_data" / name):
+        if candidate.is_dir():
+            return candidate
+    return PROJECT_DIR / name
+
+
+class Settings(BaseSettings):
+    """Settings of one assistant; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid")
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path(".assistant")
+    collection: str = "default"
+    prompts_dir: Path = Field(default_factory=lambda: _bundled("prompts"))
+
+    chroma_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("chroma_host", "CHROMA_HOST")
+    )
+    chroma_port: int = Field(
+        default=8000, ge=1, le=65535, validation_alias=AliasChoices("chroma_port", "CHROMA_PORT")
+    )
+
+    chunk_chars: int = Field(default=700, ge=100, le=4000)
+    top_k: int = Field(default=6, ge=1, le=50)
+    max_quotes: int = Field(default=3, ge=1, le=8)
+    max_question_chars: int = Field(default=2000, ge=10, le=100_000)
+    history_turns: int = Field(default=8, ge=0, le=100)
+
+    # Refusal thresholds, fitted on the development set (see `assistant eval --calibrate`).
+    min_similarity: float = Field(default=0.42, ge=-1.0, le=1.0)
+    min_support: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not (3 <= len(value) <= 60) or not value.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("use 3-60 letters, digits, '-' or '_'")
+        return value
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Build settings from the environment plus explicit overrides (None values ignored)."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        name = ".".join(str(part) for part in err["loc"]) or "settings"
+        env = f"ASSISTANT_{name.upper()}"
+        problems.append(f"{name} (env {env}) = {err.get('input')!r}: {err['msg']}")
+    return "Invalid setting: " + "; ".join(problems)

@@ -1,0 +1,222 @@
+"""Generators turn retrieved sentences into a draft answer whose every sentence cites quotes.
+
+``Generator`` is the small interface back ends implement. The default,
+``ExtractiveGenerator``, needs no model: it quotes the sentences of the essay that
+answer the question, and refuses when the essay does not (nothing close enough, a
+term the essay never uses, a date/number/name it never gives, a request that is
+not a question about the text). When a "why" question presupposes a stance the
+essay contradicts, it says so and quotes the correction.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import Settings
+from .lexical import METONYMS, stem
+from .models import Chunk, Sentence
+from .questions import QuestionInfo, has_expected, stance_of
+from .retrieval import Retrieval, Retriever, ScoredSentence
+
+# A sentence opening with one of these leans on the one before it.
+_ANAPHORIC = re.compile(
+    r"^(this|that|these|those|it|its|they|their|such|moreover|also|and|but|yet|however|meanwhile|"
+    r"on the other hand|at the same time|importantly|instead|still|thus|therefore|hence)\b",
+    re.IGNORECASE,
+)
+_MULTI_PART = re.compile(r"\?\s+|\s+and\s+(?=(what|how|why|who|when|where|which|is|does|do)\b)|\b(compare|contrast|differ|difference|both)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence of the corpus an answer sentence rests on."""
+
+    sentence: Sentence
+    chunk: Chunk
+    score: float
+
+
+@dataclass
+class DraftSentence:
+    text: str  # without markers
+    quotes: list[Quote]
+
+
+@dataclass
+class Draft:
+    """What a generator proposes; the pipeline numbers the quotes and checks support."""
+
+    sentences: list[DraftSentence]
+    refused: bool = False
+    notice: str = ""
+    generator: str = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def refusal(cls, text: str, generator: str = "extractive") -> Draft:
+        return cls([DraftSentence(text, [])], refused=True, generator=generator)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything a generator may use to answer one question."""
+
+    question: str  # as asked
+    standalone: str  # rewritten to stand alone
+    info: QuestionInfo
+    retrieval: Retrieval
+    exclude: frozenset[tuple[str, int]] = frozenset()  # (doc_id, start) of sentences already quoted
+    wants_more: bool = False
+
+
+class Generator(ABC):
+    """Writes a draft answer from retrieved passages."""
+
+    name: str = "generator"
+
+    @abstractmethod
+    def generate(self, request: Request) -> Draft: ...
+
+
+REFUSAL_NOT_COVERED = "The essay does not address this question, so I cannot answer it from the text."
+REFUSAL_REQUEST = (
+    "I can only answer questions about the essay, quoting the sentences my answer rests on. "
+    "Try asking what the author argues, or what the essay says about a topic."
+)
+GREETING = "Hello! Ask me a question about the essay and I will answer with quotations from it."
+
+
+class ExtractiveGenerator(Generator):
+    """Answers by quoting the essay's own sentences; deterministic and offline."""
+
+    name = "extractive"
+
+    def __init__(self, retriever: Retriever, settings: Settings) -> None:
+        self.retriever = retriever
+        self.settings = settings
+
+    def generate(self, request: Request) -> Draft:
+        info = request.info
+        if info.intent == "greeting":
+            return Draft.refusal(GREETING)
+        if info.intent == "request":
+            return Draft.refusal(REFUSAL_REQUEST)
+        if info.intent == "summary":
+            return self._summary()
+        candidates = [
+            c for c in request.retrieval.sentences
+            if (c.sentence.doc_id, c.sentence.start) not in request.exclude and not c.sentence.text.endswith("?")
+        ]
+        if request.wants_more:
+            candidates = self._prefer_neighbours(candidates, request.exclude)
+        reason = self._unanswerable(info, candidates)
+        if reason:
+            return Draft.refusal(reason)
+        chosen = self._select(request, candidates)
+        if info.expects and not any(has_expected(info.expects, q.sentence.text) for q in chosen):
+            return Draft.refusal(_missing(info))
+        quotes = self._with_context(chosen)
+        if info.stance and stance_of(" ".join(q.sentence.text for q in quotes)) == -info.stance:
+            return self._correction(quotes)
+        return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
+
+    # -- deciding whether the essay answers at all -------------------------------------
+
+    def _unanswerable(self, info: QuestionInfo, candidates: list[ScoredSentence]) -> str | None:
+        if not candidates:
+            return REFUSAL_NOT_COVERED
+        best = candidates[0]
+        unknown = self._unknown_words(info)
+        if unknown and best.dense < self.settings.min_similarity + 0.15:
+            listed = ", ".join(f"“{w}”" for w in unknown)
+            return f"The essay does not mention {listed}, so I cannot answer this from the text."
+        if best.dense < self.settings.min_similarity and best.score < self.settings.min_similarity:
+            return REFUSAL_NOT_COVERED
+        return None
+
+    def _unknown_words(self, info: QuestionInfo) -> list[str]:
+        """Names in the question that the corpus never uses (capitals count as their country)."""
+        vocabulary = self.retriever.vocabulary
+
+        def known(word: str) -> bool:
+            alias = METONYMS.get(word, word)
+            return all(stem(part) in vocabulary for part in alias.split())
+
+        return [w for w in info.names if not known(w)]
+
+    # -- choosing sentences ---------------------------------------------------------------
+
+    def _select(self, request: Request, candidates: list[ScoredSentence]) -> list[ScoredSentence]:
+        best = candidates[0]
+        floor = max(best.score * 0.8, self.settings.min_similarity)
+        chosen = [best]
+        for part in self._parts(request):
+            top = self._best_for(part, candidates)
+            if top and top not in chosen and top.score >= self.settings.min_similarity * 0.8:
+                chosen.append(top)
+        for candidate in candidates[1:]:
+            if len(chosen) >= self.settings.max_quotes:
+                break
+            if candidate.score >= floor and candidate not in chosen:
+                chosen.append(candidate)
+        return chosen[: self.settings.max_quotes]
+
+    def _parts(self, request: Request) -> list[str]:
+        if not _MULTI_PART.search(request.standalone):
+            return []
+        pieces = re.split(r"\?\s+|\s+and\s+|,\s+", request.standalone)
+        return [p for p in pieces if len(p.split()) >= 2]
+
+    def _best_for(self, part: str, candidates: list[ScoredSentence]) -> ScoredSentence | None:
+        vector = self.retriever.embed(part)
+        vectors = self.retriever.sentence_vectors_for([c.sentence for c in candidates])
+        scored = [(float(vectors[i] @ vector), c) for i, c in enumerate(candidates)]
+        return max(scored, key=lambda pair: pair[0])[1] if scored else None
+
+    def _prefer_neighbours(
+        self, candidates: list[ScoredSentence], exclude: frozenset[tuple[str, int]]
+    ) -> list[ScoredSentence]:
+        near = set()
+        for sentence in self.retriever.sentences:
+            if (sentence.doc_id, sentence.start) in exclude:
+                for neighbour in self.retriever.neighbours(sentence):
+                    if neighbour:
+                        near.add((neighbour.doc_id, neighbour.start))
+        boosted = [c for c in candidates if (c.sentence.doc_id, c.sentence.start) in near]
+        return boosted + [c for c in candidates if c not in boosted]
+
+    def _with_context(self, chosen: list[ScoredSentence]) -> list[Quote]:
+        """Add the sentence before any chosen one that cannot stand alone; keep document order."""
+        quotes = {(c.sentence.doc_id, c.sentence.start): Quote(c.sentence, c.chunk, c.score) for c in chosen}
+        for c in chosen:
+            before, _ = self.retriever.neighbours(c.sentence)
+            if before and _ANAPHORIC.match(c.sentence.text) and (before.doc_id, before.start) not in quotes:
+                quotes[(before.doc_id, before.start)] = Quote(before, self.retriever.chunk_of(before), c.score)
+        return [quotes[key] for key in sorted(quotes)]
+
+    # -- special answers ----------------------------------------------------------------
+
+    def _correction(self, quotes: list[Quote]) -> Draft:
+        first, *rest = quotes
+        lead = DraftSentence(f"The essay does not take that view; it says: “{first.sentence.text}”", [first])
+        return Draft([lead] + [DraftSentence(q.sentence.text, [q]) for q in rest])
+
+    def _summary(self) -> Draft:
+        """The sentences closest to the centre of the document: its thesis, as a reader would pick."""
+        sentences = [s for s in self.retriever.sentences if not s.text.endswith("?") and len(s.text) > 40]
+        vectors = self.retriever.sentence_vectors_for(sentences)
+        centroid = vectors.mean(axis=0)
+        ranked = np.argsort(-(vectors @ centroid))[: self.settings.max_quotes]
+        picked = sorted(ranked, key=lambda i: (sentences[i].doc_id, sentences[i].start))
+        quotes = [Quote(sentences[i], self.retriever.chunk_of(sentences[i]), float(vectors[i] @ centroid)) for i in picked]
+        return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
+
+
+def _missing(info: QuestionInfo) -> str:
+    thing = {"date": "a date or time", "number": "a number"}
+    wanted = thing.get(info.expects or "", "that")
+    return f"The essay does not give {wanted} for this, so I cannot answer it from the text."

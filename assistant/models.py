@@ -1,0 +1,113 @@
+"""The data that flows through the pipeline, as small typed dataclasses.
+
+Document -> Chunk (with its Sentences) -> Passage (a retrieved chunk with scores)
+-> Answer (text with [n] markers, Citations quoting exact Sentences).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of a conversation."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A corpus file exactly as loaded; ``text`` is what every offset refers to."""
+
+    doc_id: str
+    path: str
+    text: str
+    sha256: str
+    title: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence, located by character offsets in its document's text."""
+
+    doc_id: str
+    paragraph: int  # 1-based paragraph number in the document
+    index: int  # 1-based position within the paragraph
+    start: int
+    end: int
+    text: str
+
+    @property
+    def anchor(self) -> str:
+        """The reading view's anchor for this sentence, e.g. ``s-9-2``."""
+        return f"s-{self.paragraph}-{self.index}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive whole sentences of one paragraph; the unit that is embedded and retrieved."""
+
+    chunk_id: str
+    doc_id: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the scores that ranked it."""
+
+    chunk: Chunk
+    score: float  # fused reciprocal-rank score
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What a marker [n] points at: one exact quote and the passage around it."""
+
+    marker: int
+    doc_id: str
+    chunk_id: str
+    paragraph: int
+    quote: str
+    start: int
+    end: int
+    passage: str
+    score: float
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of the answer, the markers it carries and how well they support it."""
+
+    text: str
+    markers: list[int]
+    support: float
+
+
+@dataclass
+class Answer:
+    """The answer contract, identical from the Python API, the CLI's --json and the HTTP API."""
+
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    sentences: list[AnswerSentence]
+    timings_ms: dict[str, float]
+    generator: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,213 @@
+"""Hybrid retrieval: dense (chunks and sentences) and BM25, fused by reciprocal rank.
+
+``Retriever`` ranks passages (chunks) for a question and then scores the sentences
+inside them, since sentences are what an answer quotes. ``LangChainRetriever``
+exposes the passage ranking as a LangChain ``BaseRetriever``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .embedding import DIMENSIONS, MiniLMEmbeddings
+from .index import Index, sentence_id
+from .lexical import stems
+from .models import Chunk, Passage, Sentence
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of top ranks
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence of a retrieved passage, scored as a possible quote."""
+
+    sentence: Sentence
+    chunk: Chunk
+    dense: float  # cosine similarity to the question
+    lexical: float  # share of the question's content stems it contains, idf-weighted
+    passage_score: float  # fused score of its passage, scaled to [0, 1]
+
+    @property
+    def score(self) -> float:
+        return 0.6 * self.dense + 0.3 * self.lexical + 0.1 * self.passage_score
+
+
+@dataclass
+class Retrieval:
+    """What the retriever found for one question, and how long each stage took."""
+
+    vector: np.ndarray
+    passages: list[Passage]
+    sentences: list[ScoredSentence]
+    timings_ms: dict[str, float]
+
+
+class _BM25:
+    """BM25 over stemmed content words, with the idf table kept for overlap scores."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.tokens = [stems(text) for text in texts]
+        self.model = bm25s.BM25()
+        self.model.index(self.tokens, show_progress=False)
+        frequency: dict[str, int] = defaultdict(int)
+        for tokens in self.tokens:
+            for token in set(tokens):
+                frequency[token] += 1
+        self.idf = {t: float(np.log(1 + len(texts) / f)) for t, f in frequency.items()}
+        self.unseen_idf = float(np.log(1 + len(texts)))
+
+    def scores(self, query_stems: list[str]) -> np.ndarray:
+        known = [s for s in query_stems if s in self.idf]
+        if not known:
+            return np.zeros(len(self.tokens), dtype=np.float32)
+        return np.asarray(self.model.get_scores(known), dtype=np.float32)
+
+
+class Retriever:
+    """Ranks the passages and sentences of one index for a question."""
+
+    def __init__(self, index: Index, embeddings: MiniLMEmbeddings, top_k: int = 6) -> None:
+        self.index = index
+        self.embeddings = embeddings
+        self.top_k = top_k
+        self.chunks = index.chunks()
+        self.by_id = {c.chunk_id: c for c in self.chunks}
+        self.sentences = [s for c in self.chunks for s in c.sentences]
+        self.owner = {(s.doc_id, s.start): c for c in self.chunks for s in c.sentences}
+        self.sentence_owner = {sentence_id(c.chunk_id, s): c for c in self.chunks for s in c.sentences}
+        self.chunk_bm25 = _BM25([c.text for c in self.chunks])
+        self.sentence_bm25 = _BM25([s.text for s in self.sentences])
+        self._vectors: dict[str, np.ndarray] = {}
+
+    @property
+    def vocabulary(self) -> set[str]:
+        """Every content stem of the corpus."""
+        return set(self.sentence_bm25.idf)
+
+    def embed(self, text: str) -> np.ndarray:
+        return self.embeddings.encode([text])[0]
+
+    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
+        """Passages by fused rank, then the sentences of those passages, best first."""
+        k = k or self.top_k
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        vector = self.embed(question)
+        timings["embed"] = _since(clock)
+
+        clock = time.perf_counter()
+        pool = max(k * 3, 20)
+        dense_chunks = [cid for cid, _ in self.index.query_chunks(vector, pool)]
+        dense_sentences = [self.sentence_owner[sid].chunk_id for sid, _ in self.index.query_sentences(vector, pool) if sid in self.sentence_owner]
+        timings["dense"] = _since(clock)
+
+        clock = time.perf_counter()
+        query_stems = stems(question, drop_frame=True)
+        bm25 = self.chunk_bm25.scores(query_stems)
+        lexical_chunks = [self.chunks[i].chunk_id for i in np.argsort(-bm25)[:pool] if bm25[i] > 0]
+        timings["bm25"] = _since(clock)
+
+        clock = time.perf_counter()
+        passages = self._fuse(dense_chunks, _unique(dense_sentences), lexical_chunks)[:k]
+        sentences = self._score_sentences(vector, query_stems, passages)
+        timings["fusion"] = _since(clock)
+        return Retrieval(vector, passages, sentences, timings)
+
+    def _fuse(self, dense: list[str], dense_sentences: list[str], lexical: list[str]) -> list[Passage]:
+        fused: dict[str, float] = defaultdict(float)
+        for ranking in (dense, dense_sentences, lexical):
+            for rank, chunk_id in enumerate(ranking, start=1):
+                fused[chunk_id] += 1.0 / (RRF_K + rank)
+        dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
+        lexical_rank = {cid: r for r, cid in enumerate(lexical, start=1)}
+        ordered = sorted(fused.items(), key=lambda item: -item[1])
+        return [
+            Passage(self.by_id[cid], score, dense_rank.get(cid), lexical_rank.get(cid))
+            for cid, score in ordered
+            if cid in self.by_id
+        ]
+
+    def _score_sentences(
+        self, vector: np.ndarray, query_stems: list[str], passages: list[Passage]
+    ) -> list[ScoredSentence]:
+        if not passages:
+            return []
+        pairs = [(p, s) for p in passages for s in p.chunk.sentences]
+        similarities = self.sentence_vectors_for([s for _, s in pairs]) @ vector
+        top = passages[0].score
+        weights = {s: self.sentence_bm25.idf.get(s, self.sentence_bm25.unseen_idf) for s in set(query_stems)}
+        total = sum(weights.values()) or 1.0
+        scored = []
+        for (passage, sentence), dense in zip(pairs, similarities, strict=True):
+            present = set(stems(sentence.text))
+            lexical = sum(w for s, w in weights.items() if s in present) / total
+            scored.append(ScoredSentence(sentence, passage.chunk, float(dense), lexical, passage.score / top))
+        return sorted(scored, key=lambda s: -s.score)
+
+    def chunk_of(self, sentence: Sentence) -> Chunk:
+        return self.owner[(sentence.doc_id, sentence.start)]
+
+    def sentence_vectors_for(self, sentences: list[Sentence]) -> np.ndarray:
+        """Stored sentence embeddings as rows, read once from the index and then cached."""
+        ids = [sentence_id(self.chunk_of(s).chunk_id, s) for s in sentences]
+        missing = [i for i in ids if i not in self._vectors]
+        if missing:
+            self._vectors.update(self.index.sentence_vectors(missing))
+        if not ids:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return np.stack([self._vectors[i] for i in ids])
+
+    def neighbours(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
+        """The sentences just before and after, within the same paragraph."""
+        same = [s for s in self.sentences if s.doc_id == sentence.doc_id and s.paragraph == sentence.paragraph]
+        position = next(i for i, s in enumerate(same) if s.start == sentence.start)
+        before = same[position - 1] if position > 0 else None
+        after = same[position + 1] if position + 1 < len(same) else None
+        return before, after
+
+
+class LangChainRetriever(BaseRetriever):
+    """The hybrid passage ranking as a LangChain retriever (page_content = chunk text)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    retriever: Retriever
+    k: int = 6
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[LCDocument]:
+        return [
+            LCDocument(
+                page_content=p.chunk.text,
+                id=p.chunk.chunk_id,
+                metadata={
+                    "doc_id": p.chunk.doc_id,
+                    "chunk_id": p.chunk.chunk_id,
+                    "paragraph": p.chunk.paragraph,
+                    "start": p.chunk.start,
+                    "end": p.chunk.end,
+                    "score": p.score,
+                },
+            )
+            for p in self.retriever.retrieve(query, self.k).passages
+        ]
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _since(clock: float) -> float:
+    return (time.perf_counter() - clock) * 1000.0
