@@ -1,10 +1,10 @@
 """A grounded Q&A assistant for reading an essay closely.
 
-    from assistant import Assistant
-    bot = Assistant()
-    answer = bot.ask("What does the author mean by human security?")
-    print(answer.answer)          # sentences with [n] markers
-    answer.citations[0].quote     # the exact sentence of the essay
+from assistant import Assistant
+bot = Assistant()
+answer = bot.ask("What does the author mean by human security?")
+print(answer.answer)          # sentences with [n] markers
+answer.citations[0].quote     # the exact sentence of the essay
 """
 
 from .config import Settings

@@ -71,9 +71,7 @@ def _balanced_groups(sentences: list[Sentence], max_chars: int) -> Iterator[list
     target = total / math.ceil(total / max_chars)
     group: list[Sentence] = []
     for sentence in sentences:
-        if group and (
-            sentence.end - group[0].start > max_chars or group[-1].end - group[0].start >= target
-        ):
+        if group and (sentence.end - group[0].start > max_chars or group[-1].end - group[0].start >= target):
             yield group
             group = []
         group.append(sentence)

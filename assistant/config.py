@@ -46,9 +46,7 @@ class Settings(BaseSettings):
     collection: str = "default"
     prompts_dir: Path = Field(default_factory=lambda: _bundled("prompts"))
 
-    chroma_host: str | None = Field(
-        default=None, validation_alias=AliasChoices("chroma_host", "CHROMA_HOST")
-    )
+    chroma_host: str | None = Field(default=None, validation_alias=AliasChoices("chroma_host", "CHROMA_HOST"))
     chroma_port: int = Field(
         default=8000, ge=1, le=65535, validation_alias=AliasChoices("chroma_port", "CHROMA_PORT")
     )

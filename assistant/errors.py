@@ -39,7 +39,6 @@ class BackendError(AssistantError):
     """An optional back end (an LLM, a Chroma server) failed or is not installed."""
 
 
-
 __all__ = [
     "AssistantError",
     "BackendError",

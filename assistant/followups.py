@@ -20,8 +20,12 @@ _MORE = re.compile(
     r"\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
+_QUESTION_WORD = (
+    r"(what|how|why|who|when|where|which|is|are|was|were|does|do|did|can|could|would|should|will)\b"
+)
 _ELLIPSIS = re.compile(
-    r"^\s*(and\s+|but\s+)?(what|how)\s+about\s+(?P<topic>.+?)\s*[?.!]*\s*$|^\s*(and|but)\s+(?P<topic2>[^?]+?)\s*\?\s*$",
+    r"^\s*(and\s+|but\s+)?(what|how)\s+about\s+(?P<topic>.+?)\s*[?.!]*\s*$"
+    rf"|^\s*(and|but)\s+(?!{_QUESTION_WORD})(?P<topic2>[^?]{{1,60}}?)\s*\?\s*$",
     re.IGNORECASE,
 )
 _TOPIC = re.compile(
@@ -30,9 +34,11 @@ _TOPIC = re.compile(
 )
 _PRONOUN = re.compile(r"\b(it|that|this|they|them|these|those|its|their)\b", re.IGNORECASE)
 _WH_FRAME = re.compile(
-    r"^\s*(what|who|how|why|when|where|which)\s+(is|are|was|were|does|do|did)\s+(the\s+)?",
+    r"^\s*(what|who|how|why|when|where|which)\s+(is|are|was|were|does|do|did|should|would|could|can|will|has|have)"
+    r"\s+(the\s+)?",
     re.IGNORECASE,
 )
+MAX_TOPIC_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -47,13 +53,15 @@ def previous_user_question(history: list[Message]) -> str | None:
     return next((m.content for m in reversed(history) if m.role == "user"), None)
 
 
-def topic_of(question: str) -> str:
-    """The noun phrase a question is about: after its last 'about/by/of/on', else its content words."""
+def topic_of(question: str) -> str | None:
+    """The short noun phrase a question is about ("...mean by human security?"), or None if unclear."""
     match = _TOPIC.search(question)
-    if match and content_words(match.group("topic")):
+    if match and content_words(match.group("topic")) and len(match.group("topic").split()) <= MAX_TOPIC_WORDS:
         return match.group("topic")
-    stripped = _WH_FRAME.sub("", question).rstrip(" ?.!")
-    return stripped or " ".join(content_words(question))
+    framed = _WH_FRAME.match(question)
+    rest = question[framed.end() :].rstrip(" ?.!") if framed else ""
+    # "What is defensive deterrence?" -> "defensive deterrence"; longer remainders hold a verb.
+    return rest if rest and len(rest.split()) <= 3 else None
 
 
 def rewrite(question: str, history: list[Message], previous_standalone: str | None = None) -> Rewrite:
@@ -67,18 +75,26 @@ def rewrite(question: str, history: list[Message], previous_standalone: str | No
     if ellipsis:
         new_topic = ellipsis.group("topic") or ellipsis.group("topic2")
         old_topic = topic_of(previous)
-        if old_topic and old_topic in previous:
+        if old_topic:
             return Rewrite(_replace_last(previous, old_topic, new_topic))
         return Rewrite(f"{previous.rstrip(' ?.!')} — {new_topic}?")
     if _PRONOUN.search(question) and len(content_words(question, drop_frame=True)) <= 4:
-        topic = topic_of(previous)
-        resolved = _PRONOUN.sub(lambda m: _possessive(topic) if m.group(1).lower() in {"its", "their"} else topic, question, count=1)
-        return Rewrite(re.sub(r"^\s*(and|but|so)\s+", "", resolved, flags=re.IGNORECASE).strip())
+        return Rewrite(_resolve_pronoun(question, previous))
     return Rewrite(question)
 
 
-def _possessive(topic: str) -> str:
-    return f"{topic}’s"
+def _resolve_pronoun(question: str, previous: str) -> str:
+    """Put the previous topic in place of the first pronoun, or the previous question beside it."""
+    question = re.sub(r"^\s*(and|but|so)\s+", "", question, flags=re.IGNORECASE).strip()
+    question = question[:1].upper() + question[1:]
+    topic = topic_of(previous)
+    if topic is None:
+        return f"{question.rstrip(' ?.!')} ({previous.rstrip(' ?.!')})?"
+
+    def substitute(match: re.Match[str]) -> str:
+        return f"{topic}’s" if match.group(1).lower() in {"its", "their"} else topic
+
+    return _PRONOUN.sub(substitute, question, count=1)
 
 
 def _replace_last(text: str, old: str, new: str) -> str:

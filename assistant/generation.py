@@ -28,7 +28,10 @@ _ANAPHORIC = re.compile(
     r"on the other hand|at the same time|importantly|instead|still|thus|therefore|hence)\b",
     re.IGNORECASE,
 )
-_MULTI_PART = re.compile(r"\?\s+|\s+and\s+(?=(what|how|why|who|when|where|which|is|does|do)\b)|\b(compare|contrast|differ|difference|both)\b", re.I)
+_MULTI_PART = re.compile(
+    r"\?\s+|\s+and\s+(?=(what|how|why|who|when|where|which|is|does|do)\b)|\b(compare|contrast|differ|difference|both)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,10 @@ class ExtractiveGenerator(Generator):
         if info.intent == "summary":
             return self._summary()
         candidates = [
-            c for c in request.retrieval.sentences
-            if (c.sentence.doc_id, c.sentence.start) not in request.exclude and not c.sentence.text.endswith("?")
+            c
+            for c in request.retrieval.sentences
+            if (c.sentence.doc_id, c.sentence.start) not in request.exclude
+            and not c.sentence.text.endswith("?")
         ]
         if request.wants_more:
             candidates = self._prefer_neighbours(candidates, request.exclude)
@@ -195,7 +200,9 @@ class ExtractiveGenerator(Generator):
         for c in chosen:
             before, _ = self.retriever.neighbours(c.sentence)
             if before and _ANAPHORIC.match(c.sentence.text) and (before.doc_id, before.start) not in quotes:
-                quotes[(before.doc_id, before.start)] = Quote(before, self.retriever.chunk_of(before), c.score)
+                quotes[(before.doc_id, before.start)] = Quote(
+                    before, self.retriever.chunk_of(before), c.score
+                )
         return [quotes[key] for key in sorted(quotes)]
 
     # -- special answers ----------------------------------------------------------------
@@ -212,7 +219,10 @@ class ExtractiveGenerator(Generator):
         centroid = vectors.mean(axis=0)
         ranked = np.argsort(-(vectors @ centroid))[: self.settings.max_quotes]
         picked = sorted(ranked, key=lambda i: (sentences[i].doc_id, sentences[i].start))
-        quotes = [Quote(sentences[i], self.retriever.chunk_of(sentences[i]), float(vectors[i] @ centroid)) for i in picked]
+        quotes = [
+            Quote(sentences[i], self.retriever.chunk_of(sentences[i]), float(vectors[i] @ centroid))
+            for i in picked
+        ]
         return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
 
 

@@ -46,7 +46,7 @@ class LexicalSupport:
             score = min(score, 0.2)
         if not names(sentence) - _FRAMING <= _lower_words(premise):
             score = min(score, 0.3)
-        if bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(premise)) and score < 1.0:
+        if bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(premise)):
             score = min(score, 0.4)
         return round(score, 4)
 

@@ -18,14 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
-from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.api.types import Documents, EmbeddingFunction, Where
 from chromadb.api.types import Embeddings as ChromaEmbeddings
 
 from .chunking import chunk_document
@@ -105,6 +104,23 @@ class Index:
         except Exception as exc:  # chromadb raises many types; all mean "cannot open"
             raise IndexStoreError(f"Cannot open the index: {exc}") from exc
 
+    def release(self) -> None:
+        """Forget this process's Chroma instance for our folder, so a rebuilt folder is opened afresh.
+
+        Chroma caches one instance per persist directory for the life of the process,
+        including one whose database turned out to be damaged.
+        """
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(self.settings.index_dir / "chroma"), None)
+        if system is not None:
+            try:
+                system.stop()
+            except Exception as exc:  # a damaged instance may fail to stop; it is dropped anyway
+                log.debug("Stopping the old Chroma instance failed: %s", exc)
+        for attribute in ("client", "chunk_store", "sentence_store"):
+            self.__dict__.pop(attribute, None)
+
     def _collection(self, kind: str) -> Collection:
         try:
             return self.client.get_or_create_collection(
@@ -135,7 +151,9 @@ class Index:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            log.warning("Index manifest %s is unreadable (%s); the index will be rebuilt.", self.manifest_path, exc)
+            log.warning(
+                "Index manifest %s is unreadable (%s); the index will be rebuilt.", self.manifest_path, exc
+            )
             return None
         if not isinstance(manifest, dict) or manifest.get("fingerprint") != self.fingerprint():
             return None
@@ -143,7 +161,9 @@ class Index:
 
     def _write_manifest(self, docs: dict[str, Any]) -> None:
         tmp = self.manifest_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"fingerprint": self.fingerprint(), "documents": docs}, indent=1), encoding="utf-8")
+        tmp.write_text(
+            json.dumps({"fingerprint": self.fingerprint(), "documents": docs}, indent=1), encoding="utf-8"
+        )
         os.replace(tmp, self.manifest_path)
 
     def is_stale(self, documents: list[Document]) -> bool:
@@ -221,7 +241,8 @@ class Index:
     def _delete(self, chunk_ids: list[str]) -> None:
         if chunk_ids:
             self.chunk_store.delete(ids=chunk_ids)
-            self.sentence_store.delete(where={"chunk_id": {"$in": chunk_ids}})
+            where = cast(Where, {"chunk_id": {"$in": chunk_ids}})
+            self.sentence_store.delete(where=where)
 
     def _add(self, chunks: list[Chunk]) -> None:
         if not chunks:

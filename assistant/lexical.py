@@ -11,28 +11,28 @@ _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 
 STOP_WORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each
-    few for from further had has have having he her here hers herself him himself his how
-    i if in into is it its itself just let me more most my myself no nor not of off on
-    once only or other our ours ourselves out over own same she should so some such than
-    that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with
-    would you your yours yourself yourselves s t don now ever upon may might must shall
-    us per via yet whether within without""".split()
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just let me more most my myself no nor not of off on once only or other our
+    ours ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves s t don now ever upon may might must shall us per via yet whether within
+    without""".split()
 )
 # Words that frame a question about the text rather than name what it is about.
 FRAME_WORDS = frozenset(
-    """author authors writer essay article text piece passage passages paragraph say says
-    said saying tell tells think thinks thought mean means meant describe describes view
-    views argue argues argued claim claims opinion according state states stated explain
-    explains discuss discusses mention mentions mentioned suggest suggests believe believes
-    position stance write wrote written talk talks regard regarding consider considers
-    make makes one way something kind thing things please""".split()
+    """author authors writer essay article text piece passage passages paragraph say says said
+    saying tell tells think thinks thought mean means meant describe describes view views
+    argue argues argued claim claims opinion according state states stated explain explains
+    discuss discusses mention mentions mentioned suggest suggests believe believes position
+    stance write wrote written talk talks regard regarding consider considers make makes one
+    way something kind thing things please""".split()
 )
 NUMBER_WORDS = frozenset(
-    """one two three four five six seven eight nine ten eleven twelve twenty thirty forty
-    fifty hundred thousand million billion first second third fourth fifth dozen""".split()
+    """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred thousand million billion first second third fourth fifth dozen""".split()
 )
 
 _stemmer = snowballstemmer.stemmer("english")
@@ -66,13 +66,29 @@ def numbers(text: str) -> set[str]:
 
 # Capitals and seats of government that stand for their country in foreign-policy prose.
 METONYMS = {
-    "washington": "united states", "pentagon": "united states", "moscow": "russia",
-    "kremlin": "russia", "kyiv": "ukraine", "kiev": "ukraine", "beijing": "china",
-    "london": "united kingdom", "britain": "united kingdom", "uk": "united kingdom",
-    "us": "united states", "usa": "united states", "america": "united states",
-    "tehran": "iran", "jerusalem": "israel", "delhi": "india", "ankara": "turkey",
-    "brasilia": "brazil", "kabul": "afghanistan", "baghdad": "iraq", "hanoi": "vietnam",
-    "budapest": "hungary", "brussels": "nato",
+    "washington": "united states",
+    "pentagon": "united states",
+    "moscow": "russia",
+    "kremlin": "russia",
+    "kyiv": "ukraine",
+    "kiev": "ukraine",
+    "beijing": "china",
+    "london": "united kingdom",
+    "britain": "united kingdom",
+    "uk": "united kingdom",
+    "us": "united states",
+    "usa": "united states",
+    "america": "united states",
+    "tehran": "iran",
+    "jerusalem": "israel",
+    "delhi": "india",
+    "ankara": "turkey",
+    "brasilia": "brazil",
+    "kabul": "afghanistan",
+    "baghdad": "iraq",
+    "hanoi": "vietnam",
+    "budapest": "hungary",
+    "brussels": "nato",
 }
 
 

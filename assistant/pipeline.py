@@ -96,6 +96,7 @@ class Assistant:
     def _set_aside_corrupt_index(self) -> None:
         """Keep a damaged index for inspection instead of deleting it, then start afresh."""
         folder = self.settings.index_dir / "chroma"
+        self.index.release()
         if folder.exists():
             target = folder.with_name(f"chroma.corrupt-{int(time.time())}")
             shutil.move(str(folder), str(target))
@@ -206,9 +207,7 @@ class Assistant:
             premise = " ".join(q.sentence.text for q in drafted.quotes)
             score = self.checker(premise, drafted.text) if drafted.quotes else 0.0
             sentences.append(AnswerSentence(drafted.text, numbers, round(score, 4)))
-        text = " ".join(
-            s.text + "".join(f" [{n}]" for n in s.markers) for s in sentences
-        )
+        text = " ".join(s.text + "".join(f" [{n}]" for n in s.markers) for s in sentences)
         return Answer(
             question=question,
             standalone_question=standalone,

@@ -35,8 +35,18 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _EXPECTS: list[tuple[re.Pattern[str], Expects]] = [
-    (re.compile(r"^\s*(and\s+)?when\b|\b(what|which|in\s+what)\s+(year|date|month|decade|century)\b", re.I), "date"),
-    (re.compile(r"\bhow\s+(many|much|long|old)\b|\b(what|which)\s+(number|percentage|amount|share)\b", re.I), "number"),
+    (
+        re.compile(
+            r"^\s*(and\s+)?when\b|\b(what|which|in\s+what)\s+(year|date|month|decade|century)\b", re.I
+        ),
+        "date",
+    ),
+    (
+        re.compile(
+            r"\bhow\s+(many|much|long|old)\b|\b(what|which)\s+(number|percentage|amount|share)\b", re.I
+        ),
+        "number",
+    ),
 ]
 _DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(january|february|march|april|may|june|july|august|september|october|"

@@ -72,7 +72,8 @@ class _BM25:
         known = [s for s in query_stems if s in self.idf]
         if not known:
             return np.zeros(len(self.tokens), dtype=np.float32)
-        return np.asarray(self.model.get_scores(known), dtype=np.float32)
+        scores: np.ndarray = np.asarray(self.model.get_scores(known), dtype=np.float32)
+        return scores
 
 
 class Retriever:
@@ -97,7 +98,8 @@ class Retriever:
         return set(self.sentence_bm25.idf)
 
     def embed(self, text: str) -> np.ndarray:
-        return self.embeddings.encode([text])[0]
+        vectors: np.ndarray = self.embeddings.encode([text])
+        return vectors[0]
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         """Passages by fused rank, then the sentences of those passages, best first."""
@@ -110,7 +112,11 @@ class Retriever:
         clock = time.perf_counter()
         pool = max(k * 3, 20)
         dense_chunks = [cid for cid, _ in self.index.query_chunks(vector, pool)]
-        dense_sentences = [self.sentence_owner[sid].chunk_id for sid, _ in self.index.query_sentences(vector, pool) if sid in self.sentence_owner]
+        dense_sentences = [
+            self.sentence_owner[sid].chunk_id
+            for sid, _ in self.index.query_sentences(vector, pool)
+            if sid in self.sentence_owner
+        ]
         timings["dense"] = _since(clock)
 
         clock = time.perf_counter()
@@ -171,7 +177,9 @@ class Retriever:
 
     def neighbours(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
         """The sentences just before and after, within the same paragraph."""
-        same = [s for s in self.sentences if s.doc_id == sentence.doc_id and s.paragraph == sentence.paragraph]
+        same = [
+            s for s in self.sentences if s.doc_id == sentence.doc_id and s.paragraph == sentence.paragraph
+        ]
         position = next(i for i, s in enumerate(same) if s.start == sentence.start)
         before = same[position - 1] if position > 0 else None
         after = same[position + 1] if position + 1 < len(same) else None

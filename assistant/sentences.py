@@ -18,18 +18,17 @@ _NEXT_WORD = re.compile(r"\s+[\"'“‘(\[]?([A-Za-z]+)")
 _DOTTED_ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
 
 ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep pres rev hon
-    e.g i.e cf vs al etc fig no nos vol pp p ch sec art ed eds approx ca est
-    inc ltd co corp dept univ jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+    """mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep pres rev hon e.g i.e cf vs
+    al etc fig no nos vol pp p ch sec art ed eds approx ca est inc ltd co corp dept univ jan
+    feb mar apr jun jul aug sep sept oct nov dec""".split()
 )
 # "etc." and a dotted acronym often end a sentence; split after them only when the
 # next word is one that usually opens a sentence.
 _AMBIGUOUS = frozenset({"etc"})
 SENTENCE_OPENERS = frozenset(
-    """the a an this that these those it its in on at for but and or yet so
-    however moreover meanwhile there here we i he she they his her their our
-    what when where why how while although though if as after before since
-    during such many most some all no one yes""".split()
+    """the a an this that these those it its in on at for but and or yet so however moreover
+    meanwhile there here we i he she they his her their our what when where why how while
+    although though if as after before since during such many most some all no one yes""".split()
 )
 
 
