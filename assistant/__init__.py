@@ -19,7 +19,7 @@ from .errors import (
     QuestionTooLongError,
 )
 from .grounding import support
-from .models import Answer, AnswerSentence, Citation, Document, Message
+from .models import Answer, AnswerSentence, Citation, Document, Message, StreamEvent
 from .pipeline import Assistant
 
 __all__ = [
@@ -38,5 +38,6 @@ __all__ = [
     "QuestionError",
     "QuestionTooLongError",
     "Settings",
+    "StreamEvent",
     "support",
 ]

@@ -37,6 +37,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", type=Path, help="corpus folder (default ./corpus)")
     parser.add_argument("--index", type=Path, help="index folder (default ./.assistant)")
     parser.add_argument("--collection", help="collection name (default 'default')")
+    parser.add_argument(
+        "--llm", choices=["extractive", "llamacpp", "openai", "ollama"], help="answer generator (default extractive)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
 
 
@@ -73,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _assistant(args: argparse.Namespace) -> Assistant:
     corpus = getattr(args, "path", None) or args.corpus
-    return Assistant(corpus_dir=corpus, index_dir=args.index, collection=args.collection)
+    return Assistant(corpus_dir=corpus, index_dir=args.index, collection=args.collection, llm=args.llm)
 
 
 def _progress(stage: str, done: int, total: int) -> None:

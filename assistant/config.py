@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     max_quotes: int = Field(default=3, ge=1, le=8)
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
     history_turns: int = Field(default=8, ge=0, le=100)
+
+    # Optional LLM back ends (see the README); the default needs no model.
+    llm: Literal["extractive", "llamacpp", "openai", "ollama"] = "extractive"
+    llm_model: str | None = None  # model name, or a GGUF file path for llamacpp
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    llm_timeout: float = Field(default=30.0, gt=0.0, le=600.0)
+    llm_max_tokens: int = Field(default=400, ge=16, le=8192)
+    unsupported: Literal["remove", "flag"] = "remove"  # what verification does with an unsupported sentence
+    min_surviving: float = Field(default=0.5, ge=0.0, le=1.0)  # below this share, fall back to extractive
 
     # Refusal thresholds, fitted on the development set (see `assistant eval --calibrate`).
     min_similarity: float = Field(default=0.42, ge=-1.0, le=1.0)

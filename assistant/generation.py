@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,6 +84,10 @@ class Generator(ABC):
 
     @abstractmethod
     def generate(self, request: Request) -> Draft: ...
+
+    def stream(self, request: Request) -> Iterator[str | Draft]:
+        """Text as it is produced (for display only), then the final draft; by default no text."""
+        yield self.generate(request)
 
 
 REFUSAL_NOT_COVERED = "The essay does not address this question, so I cannot answer it from the text."

@@ -111,3 +111,13 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One step of a streamed answer: display text, a finished sentence, or the final answer."""
+
+    kind: Literal["token", "sentence", "final"]
+    text: str = ""
+    sentence: AnswerSentence | None = None
+    answer: Answer | None = None

@@ -11,7 +11,7 @@ import shutil
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -23,7 +23,7 @@ from .followups import rewrite
 from .generation import Draft, ExtractiveGenerator, Generator, Request
 from .grounding import DEFAULT_CHECKER, SupportChecker
 from .index import Index, IngestReport, Progress
-from .models import Answer, AnswerSentence, Citation, Document, Message
+from .models import Answer, AnswerSentence, Citation, Document, Message, StreamEvent
 from .questions import analyse
 from .retrieval import LangChainRetriever, Retriever
 
@@ -116,15 +116,34 @@ class Assistant:
 
     @cached_property
     def generator(self) -> Generator:
-        return ExtractiveGenerator(self.retriever, self.settings)
+        extractive = ExtractiveGenerator(self.retriever, self.settings)
+        if self.settings.llm == "extractive":
+            return extractive
+        from .llm import build_generator  # optional back ends import their libraries lazily
+
+        return build_generator(self.settings, extractive, self.retriever, self.checker)
 
     # -- asking -------------------------------------------------------------------------
 
     def ask(self, question: str, history: HistoryInput = None) -> Answer:
         """Answer ``question`` from the corpus, with ``history`` as the conversation so far."""
+        for event in self.ask_stream(question, history):
+            if event.answer is not None:
+                return event.answer
+        raise AssertionError("ask_stream ended without a final answer")  # pragma: no cover
+
+    def ask_stream(self, question: str, history: HistoryInput = None) -> Iterator[StreamEvent]:
+        """Like :meth:`ask`, as events: tokens (if the generator streams), each sentence, the answer.
+
+        Validation errors are raised before the first event, so a caller can still
+        answer with an error status.
+        """
         began = time.perf_counter()
         question = self.validate_question(question)
         turns = self.validate_history(history)
+        return self._stream(question, turns, began)
+
+    def _stream(self, question: str, turns: list[Message], began: float) -> Iterator[StreamEvent]:
         standalone, wants_more = self._standalone(question, turns)
         retrieval = self.retriever.retrieve(standalone)
         retrieved = time.perf_counter()
@@ -136,17 +155,25 @@ class Assistant:
             exclude=self._already_quoted(turns) if wants_more else frozenset(),
             wants_more=wants_more,
         )
-        draft = self.generator.generate(request)
+        draft: Draft | None = None
+        for item in self.generator.stream(request):
+            if isinstance(item, Draft):
+                draft = item
+            else:
+                yield StreamEvent("token", text=item)
+        if draft is None:
+            raise AssertionError(f"{self.generator.name} produced no draft")  # pragma: no cover
         generated = time.perf_counter()
-        timings = {
+        answer = self._assemble(question, standalone, draft)
+        for sentence in answer.sentences:
+            yield StreamEvent("sentence", text=sentence.text, sentence=sentence)
+        answer.timings_ms = {
             **{k: round(v, 2) for k, v in retrieval.timings_ms.items()},
             "retrieve": round((retrieved - began) * 1000, 2),
             "generate": round((generated - retrieved) * 1000, 2),
+            "total": round((time.perf_counter() - began) * 1000, 2),
         }
-        answer = self._assemble(question, standalone, draft)
-        timings["total"] = round((time.perf_counter() - began) * 1000, 2)
-        answer.timings_ms = timings
-        return answer
+        yield StreamEvent("final", answer=answer)
 
     def validate_question(self, question: str) -> str:
         if not isinstance(question, str):
