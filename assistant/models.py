@@ -108,6 +108,7 @@ class Answer:
     sentences: list[AnswerSentence]
     timings_ms: dict[str, float]
     generator: str = "extractive"
+    notice: str = ""  # e.g. why an LLM answer fell back to the extractive one
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

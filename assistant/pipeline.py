@@ -244,6 +244,7 @@ class Assistant:
             sentences=sentences,
             timings_ms={},
             generator=draft.generator,
+            notice=draft.notice,
         )
 
 

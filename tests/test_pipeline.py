@@ -16,6 +16,7 @@ CONTRACT_KEYS = {
     "sentences",
     "timings_ms",
     "generator",
+    "notice",
 }
 
 
