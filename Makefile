@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest eval bench clean
+.PHONY: run test lint typecheck pytest eval eval-gate bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/assistant ingest
 	$(BIN)/assistant serve --host 127.0.0.1 --port $${PORT:-7860}
 
-test: lint typecheck pytest
+test: lint typecheck pytest eval-gate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -33,5 +33,9 @@ pytest: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/assistant eval --out eval-out
 
+# The same evaluation, failing when grounding drops below pyproject's [tool.assistant.eval].
+eval-gate: $(STAMP)
+	$(BIN)/assistant eval --out eval-out --index .assistant-ci
+
 clean:
-	rm -rf .assistant eval-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .assistant .assistant-ci eval-out .pytest_cache .mypy_cache .ruff_cache

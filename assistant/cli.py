@@ -38,7 +38,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", type=Path, help="index folder (default ./.assistant)")
     parser.add_argument("--collection", help="collection name (default 'default')")
     parser.add_argument(
-        "--llm", choices=["extractive", "llamacpp", "openai", "ollama"], help="answer generator (default extractive)"
+        "--llm",
+        choices=["extractive", "llamacpp", "openai", "ollama"],
+        help="answer generator (default extractive)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
 
@@ -70,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .evaluation import add_eval_arguments
 
-    add_eval_arguments(commands.add_parser("eval", help="score grounding on a question set"))
+    evaluate = commands.add_parser("eval", help="score grounding on a question set")
+    add_eval_arguments(evaluate)
+    _common(evaluate)
     return parser
 
 

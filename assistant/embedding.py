@@ -43,6 +43,9 @@ def _load(path: Path) -> SentenceTransformer:
         key = str(path)
         if key not in _models:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
             log.info("Loading %s from %s", MODEL_NAME, path)
             _models[key] = SentenceTransformer(key, device="cpu", local_files_only=True)

@@ -35,6 +35,10 @@ class IndexBusyError(IndexStoreError):
     """Another process holds the index lock (an ingest is running)."""
 
 
+class EvaluationError(AssistantError):
+    """A question set, threshold or baseline report is malformed."""
+
+
 class BackendError(AssistantError):
     """An optional back end (an LLM, a Chroma server) failed or is not installed."""
 

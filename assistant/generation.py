@@ -130,8 +130,9 @@ class ExtractiveGenerator(Generator):
         if info.expects and not any(has_expected(info.expects, q.sentence.text) for q in chosen):
             return Draft.refusal(_missing(info))
         quotes = self._with_context(chosen)
-        if info.stance and stance_of(" ".join(q.sentence.text for q in quotes)) == -info.stance:
-            return self._correction(quotes)
+        # The best-matching sentence carries the essay's verdict on what the question presupposes.
+        if info.stance and stance_of(chosen[0].sentence.text) == -info.stance:
+            return self._correction(quotes, info.stance)
         return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
 
     # -- deciding whether the essay answers at all -------------------------------------
@@ -144,8 +145,11 @@ class ExtractiveGenerator(Generator):
         if unknown and best.dense < self.settings.min_similarity + 0.15:
             listed = ", ".join(f"“{w}”" for w in unknown)
             return f"The essay does not mention {listed}, so I cannot answer this from the text."
-        if best.dense < self.settings.min_similarity and best.score < self.settings.min_similarity:
+        if best.score < self.settings.min_similarity:
             return REFUSAL_NOT_COVERED
+        missing = self.retriever.unrelated_pair(info.text)
+        if missing:
+            return f"The essay does not discuss “{missing}”, so I cannot answer this from the text."
         return None
 
     def _unknown_words(self, info: QuestionInfo) -> list[str]:
@@ -212,10 +216,12 @@ class ExtractiveGenerator(Generator):
 
     # -- special answers ----------------------------------------------------------------
 
-    def _correction(self, quotes: list[Quote]) -> Draft:
-        first, *rest = quotes
-        lead = DraftSentence(f"The essay does not take that view; it says: “{first.sentence.text}”", [first])
-        return Draft([lead] + [DraftSentence(q.sentence.text, [q]) for q in rest])
+    def _correction(self, quotes: list[Quote], stance: int) -> Draft:
+        """Lead with the sentence that most plainly contradicts the question's premise."""
+        lead = min(quotes, key=lambda q: stance_of(q.sentence.text) * stance)
+        rest = [q for q in quotes if q is not lead]
+        opening = DraftSentence(f"The essay takes the opposite view: “{lead.sentence.text}”", [lead])
+        return Draft([opening] + [DraftSentence(q.sentence.text, [q]) for q in rest])
 
     def _summary(self) -> Draft:
         """The sentences closest to the centre of the document: its thesis, as a reader would pick."""

@@ -16,7 +16,9 @@ from .lexical import content_words, names, numbers, stem
 
 _NEGATION = re.compile(r"\b(not|no|never|nor|neither|without|n['’]t|cannot)\b", re.IGNORECASE)
 # Words an answer uses to frame a quotation, not claims of its own.
-_FRAMING = frozenset({"essay", "author", "says", "say", "opposite", "premise", "view", "argues", "text"})
+_FRAMING = frozenset(
+    {"essay", "author", "says", "say", "takes", "opposite", "premise", "view", "argues", "text"}
+)
 
 
 class SupportChecker(Protocol):

@@ -90,6 +90,18 @@ METONYMS = {
     "budapest": "hungary",
     "brussels": "nato",
 }
+# Capitalised only: "us" the pronoun is not the United States.
+_METONYM = re.compile(r"\b(" + "|".join(k.title() if len(k) > 3 else k.upper() for k in METONYMS) + r")\b")
+
+
+def expand_metonyms(text: str) -> str:
+    """Name the country beside a capital that stands for it: "backing Kyiv" -> "backing Kyiv (Ukraine)"."""
+
+    def add(match: re.Match[str]) -> str:
+        country = METONYMS[match.group(0).lower()]
+        return f"{match.group(0)} ({country.title()})"
+
+    return _METONYM.sub(add, text)
 
 
 def names(text: str) -> set[str]:

@@ -50,8 +50,8 @@ _EXPECTS: list[tuple[re.Pattern[str], Expects]] = [
 ]
 _DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(january|february|march|april|may|june|july|august|september|october|"
-    r"november|december)\b|\b(years?|decades?|centur(y|ies)|nowadays|today|currently|at\s+present|"
-    r"during|since|period)\b",
+    r"november|december)\b|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(years?|decades?|months?)\b|"
+    r"\b(nowadays|today|at\s+present)\b",
     re.IGNORECASE,
 )
 _POSITIVE_ASK = re.compile(

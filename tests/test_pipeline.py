@@ -99,7 +99,8 @@ def test_false_premise_is_corrected_from_the_text(bot: Assistant) -> None:
     answer = bot.ask("Why does the author praise the over-the-horizon strikes?")
     assert_contract(answer)
     assert not answer.refused
-    assert answer.answer.startswith("The essay does not take that view")
+    assert answer.answer.startswith("The essay takes the opposite view")
+    assert answer.sentences[0].support == 1.0
     assert any("contrary" in c.quote for c in answer.citations)
 
 
