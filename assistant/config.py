@@ -70,7 +70,7 @@ class Settings(BaseSettings):
 
     # Refusal thresholds, fitted on the development set (see `assistant eval --calibrate`).
     min_similarity: float = Field(default=0.37, ge=-1.0, le=1.0)
-    min_support: float = Field(default=0.5, ge=0.0, le=1.0)
+    min_support: float = Field(default=0.8, ge=0.0, le=1.0)
 
     @field_validator("collection")
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .lexical import content_words, names, numbers, stem
+from .lexical import STOP_WORDS, content_words, numbers, stem, words
 
 _NEGATION = re.compile(r"\b(not|no|never|nor|neither|without|n['’]t|cannot)\b", re.IGNORECASE)
 # Words an answer uses to frame a quotation, not claims of its own.
@@ -38,23 +38,35 @@ class LexicalSupport:
         claim = [w for w in content_words(sentence) if w not in _FRAMING]
         if not claim:
             return 0.0
-        premise_stems = {stem(w) for w in content_words(premise)}
-        premise_prefixes = {s[:5] for s in premise_stems if len(s) >= 5}
-        covered = sum(
-            1 for w in claim if stem(w) in premise_stems or (len(w) >= 6 and stem(w)[:5] in premise_prefixes)
-        )
-        score = covered / len(claim)
+        known = _Vocabulary(premise)
+        score = sum(1 for w in claim if known.covers(w)) / len(claim)
         if not numbers(sentence) <= numbers(premise):
             score = min(score, 0.2)
-        if not names(sentence) - _FRAMING <= _lower_words(premise):
+        if not all(known.covers(name) for name in _capitalised(sentence)):
             score = min(score, 0.3)
-        if bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(premise)):
+        # A claim that negates what the premise asserts; the reverse (a premise with a
+        # "not" somewhere) is too common in prose to count against a faithful summary.
+        if _NEGATION.search(sentence) and not _NEGATION.search(premise):
             score = min(score, 0.4)
         return round(score, 4)
 
 
-def _lower_words(text: str) -> set[str]:
-    return {w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)}
+def _capitalised(text: str) -> set[str]:
+    """Capitalised words, the first included, that are not stop or framing words: names, mostly."""
+    tokens = re.findall(r"[A-Za-z][A-Za-z0-9]*", text)
+    return {t.lower() for t in tokens if t[0].isupper() and t.lower() not in STOP_WORDS | _FRAMING}
+
+
+class _Vocabulary:
+    """The premise's words, matched by stem or, for longer words, by a shared 5-letter stem prefix."""
+
+    def __init__(self, premise: str) -> None:
+        self.stems = {stem(w) for w in words(premise)}
+        self.prefixes = {s[:5] for s in self.stems if len(s) >= 5}
+
+    def covers(self, word: str) -> bool:
+        stemmed = stem(word)
+        return stemmed in self.stems or (len(word) >= 6 and stemmed[:5] in self.prefixes)
 
 
 DEFAULT_CHECKER: SupportChecker = LexicalSupport()

@@ -8,7 +8,7 @@ from functools import lru_cache
 import snowballstemmer
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*(?:s\b)?")
 
 STOP_WORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before
@@ -31,7 +31,7 @@ FRAME_WORDS = frozenset(
     way something kind thing things please""".split()
 )
 NUMBER_WORDS = frozenset(
-    """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    """sixth seventh eighth ninth tenth last one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
     hundred thousand million billion first second third fourth fifth dozen""".split()
 )
 
@@ -60,8 +60,9 @@ def stems(text: str, *, drop_frame: bool = False) -> list[str]:
 
 
 def numbers(text: str) -> set[str]:
-    """Numerals in the text, normalised ("1,000" -> "1000")."""
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    """Numerals and number words in the text, normalised ("1,000" -> "1000", "1980s", "fourth")."""
+    found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    return found | {w for w in words(text) if w in NUMBER_WORDS}
 
 
 # Capitals and seats of government that stand for their country in foreign-policy prose.
