@@ -31,8 +31,9 @@ FRAME_WORDS = frozenset(
     way something kind thing things please""".split()
 )
 NUMBER_WORDS = frozenset(
-    """sixth seventh eighth ninth tenth last one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
-    hundred thousand million billion first second third fourth fifth dozen""".split()
+    """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred thousand million billion first second third fourth fifth sixth seventh eighth ninth
+    tenth last dozen""".split()
 )
 
 _stemmer = snowballstemmer.stemmer("english")
