@@ -51,6 +51,7 @@ class Settings(BaseSettings):
         default=8000, ge=1, le=65535, validation_alias=AliasChoices("chroma_port", "CHROMA_PORT")
     )
 
+    embedder: Literal["numpy", "sentence-transformers"] = "numpy"  # same vectors; numpy starts fast
     chunk_chars: int = Field(default=700, ge=100, le=4000)
     top_k: int = Field(default=6, ge=1, le=50)
     max_quotes: int = Field(default=3, ge=1, le=8)

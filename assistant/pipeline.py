@@ -48,7 +48,7 @@ class Assistant:
     ) -> None:
         self.settings = settings or Settings.load(**overrides)
         self.checker = checker
-        self.embeddings = MiniLMEmbeddings()
+        self.embeddings = MiniLMEmbeddings(engine=self.settings.embedder)
         self.index = Index(self.settings, self.embeddings)
         self._lock = threading.Lock()
 

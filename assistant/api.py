@@ -1,0 +1,516 @@
+"""The HTTP side of the assistant: a JSON API, the Gradio chat, the reading view and the embed page.
+
+One FastAPI app serves everything (``assistant serve``, ``make run``)::
+
+    /                    the chat (Gradio)           /api/docs          OpenAPI docs
+    /read/{doc_id}       the essay with #p-9/#s-9-2   /api/ask           answer as JSON
+    /embed               compact chat for iframes     /api/ask/stream    the same as server-sent events
+    /healthz             index ready?                 /api/documents     the corpus, with anchors
+
+The process builds one :class:`~assistant.Assistant` and prepares its index in a
+background thread, so the server is up at once and questions get 503 until it is
+ready. Which other origins may frame the pages or call the API comes from
+``ASSISTANT_ALLOWED_ORIGINS`` and is applied through CORS and
+``Content-Security-Policy: frame-ancestors``; by default only the same origin may.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ui import EXAMPLE_QUESTIONS, STATIC_DIR
+from ui.app import build_ui, mount_ui
+from ui.embed import embed_page, parse_flag, parse_theme
+from ui.reading import reading_page
+from ui.render import Anchors, corpus_title
+
+from .chunking import document_sentences, paragraph_spans
+from .config import Settings
+from .errors import (
+    AssistantError,
+    CorpusError,
+    IndexBusyError,
+    IndexStoreError,
+    QuestionError,
+    QuestionTooLongError,
+)
+from .models import Answer, Document
+from .pipeline import Assistant
+
+log = logging.getLogger(__name__)
+
+WARM_UP_QUESTION = "What is defensive deterrence?"
+RETRY_AFTER_SECONDS = 5
+MAX_HISTORY_MESSAGES = 200
+
+# The pages of our own carry no inline script or style, so they can forbid both.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'"
+)
+_ORIGIN = re.compile(r"^(\*|https?://[A-Za-z0-9.\-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?)$")
+
+# Most specific first: the first class an error is an instance of decides its status.
+_ERROR_STATUS: tuple[tuple[type[AssistantError], int, str], ...] = (
+    (QuestionTooLongError, 413, "question_too_long"),
+    (QuestionError, 400, "invalid_question"),
+    (IndexBusyError, 503, "index_busy"),
+    (IndexStoreError, 500, "index_error"),
+    (CorpusError, 500, "corpus_error"),
+    (AssistantError, 500, "assistant_error"),
+)
+
+
+# -- request and response models ---------------------------------------------------------
+
+
+class HistoryMessage(BaseModel):
+    """One earlier turn; assistant turns are the plain ``answer`` text of earlier answers."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AskRequest(BaseModel):
+    question: str = Field(
+        description="The question about the essay.", examples=["What is defensive deterrence?"]
+    )
+    history: list[HistoryMessage] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY_MESSAGES,
+        description="The conversation so far, oldest first, so that follow-up questions resolve.",
+    )
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="A stable machine-readable kind, e.g. question_too_long.")
+    message: str = Field(description="What went wrong and how to fix it, for people.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {"type", "message"}}`` with the given status."""
+
+    def __init__(self, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.message, self.headers = status, kind, message, headers
+
+
+def _error(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorResponse(error=ErrorDetail(type=kind, message=message))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in {
+        400: "The question is empty or contains control characters.",
+        413: "The question is longer than the configured maximum.",
+        422: "The request body is not valid JSON of the documented shape.",
+        503: "The index is still being built, or another process is ingesting; retry later.",
+    }.items()
+}
+
+
+# -- the assistant and its index ---------------------------------------------------------
+
+
+class Runtime:
+    """The one Assistant of the process, and whether its index is ready.
+
+    ``prepare`` builds the index and loads the model in a background thread, so the
+    server starts listening at once and reports 503 "building" until it is done.
+    """
+
+    def __init__(self, bot: Assistant) -> None:
+        self.bot = bot
+        self.state: Literal["building", "ready", "failed"] = "building"
+        self.problem = ""
+
+    def start(self) -> None:
+        threading.Thread(target=self.prepare, name="assistant-index", daemon=True).start()
+
+    def prepare(self) -> None:
+        try:
+            report = self.bot.ensure_index()
+            if report is not None:
+                log.info("Index built: %s", report)
+            self.bot.ask(WARM_UP_QUESTION)  # loads the model, so the first reader doesn't wait
+        except Exception as exc:  # reported by /healthz and every question, not lost in a thread
+            log.exception("The index could not be prepared.")
+            self.problem = str(exc) or type(exc).__name__
+            self.state = "failed"
+            return
+        self.state = "ready"
+        log.info("The assistant is ready.")
+
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    def assistant(self) -> Assistant:
+        """The assistant, or an ApiError while the index is building or after it failed."""
+        if self.state == "building":
+            raise ApiError(
+                503,
+                "index_building",
+                "The index is being built (this takes about 20 seconds on the first start); "
+                f"retry in {RETRY_AFTER_SECONDS} seconds.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        if self.state == "failed":
+            raise ApiError(500, "index_failed", f"The index could not be built: {self.problem}")
+        return self.bot
+
+
+# -- allowed origins ---------------------------------------------------------------------
+
+
+def allowed_origins(settings: Settings) -> list[str]:
+    """Origins besides our own that may frame the pages and call the API.
+
+    From ``settings.allowed_origins`` once Settings has it, else ``ASSISTANT_ALLOWED_ORIGINS``
+    (comma-separated, e.g. ``https://lms.example.edu,https://portal.example.edu``; ``*`` for any).
+    Entries that are not an origin are ignored with a warning, so none can break the headers.
+    """
+    raw = getattr(settings, "allowed_origins", None)
+    if raw is None:
+        raw = os.environ.get("ASSISTANT_ALLOWED_ORIGINS", "")
+    entries = raw.split(",") if isinstance(raw, str) else list(raw)
+    origins = []
+    for entry in (str(item).strip().rstrip("/") for item in entries):
+        if not entry:
+            continue
+        if _ORIGIN.match(entry):
+            origins.append(entry)
+        else:
+            log.warning("Ignoring %r in the allowed origins: use scheme://host[:port] or *.", entry)
+    return origins
+
+
+def frame_ancestors(origins: list[str]) -> str:
+    return "frame-ancestors " + ("*" if "*" in origins else " ".join(["'self'", *origins]))
+
+
+class FrameAncestorsMiddleware:
+    """Adds ``Content-Security-Policy: frame-ancestors ...`` to every response, Gradio's included.
+
+    It is a header of its own: a page's own policy (``PAGE_CSP``) is enforced alongside it.
+    """
+
+    def __init__(self, app: ASGIApp, policy: str) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("Content-Security-Policy", self.policy)
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
+
+
+# -- documents ---------------------------------------------------------------------------
+
+
+def document_summary(doc: Document) -> dict[str, Any]:
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "metadata": doc.metadata,
+        "sha256": doc.sha256,
+        "characters": len(doc.text),
+        "reading_view": f"/read/{doc.doc_id}",
+    }
+
+
+def document_detail(doc: Document) -> dict[str, Any]:
+    """The text with its paragraphs and sentences: offsets into ``text`` and reading-view anchors."""
+    sentences = document_sentences(doc)
+    paragraphs = []
+    for number, (start, end) in enumerate(paragraph_spans(doc.text), start=1):
+        paragraphs.append(
+            {
+                "number": number,
+                "anchor": f"p-{number}",
+                "start": start,
+                "end": end,
+                "sentences": [
+                    {"index": s.index, "anchor": s.anchor, "start": s.start, "end": s.end, "text": s.text}
+                    for s in sentences
+                    if s.paragraph == number
+                ],
+            }
+        )
+    return {**document_summary(doc), "text": doc.text, "paragraphs": paragraphs}
+
+
+def _find_document(bot: Assistant, doc_id: str) -> Document:
+    for doc in bot.documents():
+        if doc.doc_id == doc_id:
+            return doc
+    raise ApiError(
+        404, "document_not_found", f"There is no document {doc_id!r}; GET /api/documents lists them."
+    )
+
+
+# -- streaming ---------------------------------------------------------------------------
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def answer_events(answer: Answer, anchor: Callable[[Mapping[str, Any]], str]) -> Iterator[str]:
+    """One ``sentence`` event per answer sentence, then ``final`` with the whole answer contract.
+
+    A sentence event carries the citations its markers introduce, each with the reading
+    view's ``anchor``, so a client can show sources as the sentences arrive.
+    """
+    data = answer.to_dict()
+    by_marker = {citation["marker"]: citation for citation in data["citations"]}
+    introduced: set[int] = set()
+    for index, sentence in enumerate(data["sentences"]):
+        new = [n for n in sentence["markers"] if n not in introduced and n in by_marker]
+        introduced.update(new)
+        citations = [{**by_marker[n], "anchor": anchor(by_marker[n])} for n in new]
+        yield _sse("sentence", {"index": index, **sentence, "citations": citations})
+    yield _sse("final", data)
+
+
+# -- the app -----------------------------------------------------------------------------
+
+
+def create_app(bot: Assistant | None = None, *, settings: Settings | None = None) -> FastAPI:
+    """The whole web app; ``bot`` defaults to an Assistant built from ``settings`` (or the environment)."""
+    bot = bot or Assistant(settings)
+    runtime = Runtime(bot)
+    anchors = Anchors(bot.documents())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        yield
+
+    app = FastAPI(
+        title="Essay assistant",
+        summary="Grounded answers about an essay: every sentence cites the exact sentence it rests on.",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    origins = allowed_origins(bot.settings)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Accept"],
+        max_age=600,
+    )
+    app.add_middleware(FrameAncestorsMiddleware, policy=frame_ancestors(origins))
+    _add_error_handlers(app)
+
+    _add_docs(app)  # before the API router, whose catch-all would answer /api/docs with 404
+    app.include_router(_api_router(runtime, anchors))
+    app.include_router(_page_router(runtime))
+    app.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui-static")
+    return mount_ui(app, build_ui(bot, ready=runtime.ready))
+
+
+def _api_router(runtime: Runtime, anchors: Anchors) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["assistant"])
+
+    @router.post("/ask", response_model=Answer, responses=ERROR_RESPONSES)
+    def ask(request: AskRequest) -> Answer:
+        """Answer a question from the essay: text with [n] markers, and the exact quotation behind each."""
+        history = [message.model_dump() for message in request.history]
+        return runtime.assistant().ask(request.question, history=history)
+
+    @router.post(
+        "/ask/stream",
+        responses={
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": "`event: sentence` per answer sentence (its text, markers and the "
+                "citations it introduces, each with its reading-view `anchor`), then `event: final` "
+                "with the same JSON as POST /api/ask.",
+            },
+            **ERROR_RESPONSES,
+        },
+        response_class=StreamingResponse,
+    )
+    async def ask_stream(request: AskRequest) -> StreamingResponse:
+        """Answer a question as server-sent events, sentence by sentence."""
+        bot = runtime.assistant()
+        history = [message.model_dump() for message in request.history]
+        answer = await run_in_threadpool(bot.ask, request.question, history)
+        return StreamingResponse(
+            answer_events(answer, anchors.anchor),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.get("/documents")
+    def documents() -> list[dict[str, Any]]:
+        """The documents of the corpus."""
+        return [document_summary(doc) for doc in runtime.bot.documents()]
+
+    @router.get("/documents/{doc_id}", responses={404: {"model": ErrorResponse}})
+    def document(doc_id: str) -> dict[str, Any]:
+        """One document's text, with each paragraph and sentence: offsets and reading-view anchors."""
+        return document_detail(_find_document(runtime.bot, doc_id))
+
+    # Without this, the chat mounted at "/" would answer unknown API paths with its own page or error.
+    @router.api_route(
+        "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
+    def unknown(path: str, request: Request) -> None:
+        raise ApiError(
+            404, "not_found", f"No API endpoint answers {request.method} /api/{path}; see /api/docs."
+        )
+
+    return router
+
+
+def _page_router(runtime: Runtime) -> APIRouter:
+    bot = runtime.bot
+    router = APIRouter()
+
+    @router.get("/healthz", tags=["service"])
+    def healthz() -> JSONResponse:
+        """200 once the index is ready; 503 while it is being built, 500 if that failed."""
+        status = {"ready": 200, "building": 503, "failed": 500}[runtime.state]
+        body: dict[str, Any] = {"status": runtime.state}
+        if runtime.problem:
+            body["problem"] = runtime.problem
+        return JSONResponse(body, status_code=status)
+
+    @router.get("/embed", response_class=HTMLResponse, include_in_schema=False)
+    def embed(theme: str | None = Query(None), examples: str | None = Query(None)) -> HTMLResponse:
+        """The compact chat for iframes: ``?theme=light|dark|auto&examples=0|1``."""
+        page = embed_page(
+            corpus_title(bot.documents()),
+            EXAMPLE_QUESTIONS,
+            theme=parse_theme(theme),
+            show_examples=parse_flag(examples, True),
+        )
+        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
+
+    @router.get("/read", include_in_schema=False)
+    def read_first() -> RedirectResponse:
+        documents = bot.documents()
+        if not documents:
+            raise ApiError(404, "document_not_found", "The corpus has no documents.")
+        return RedirectResponse(f"read/{documents[0].doc_id}")
+
+    @router.get("/read/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    def read(doc_id: str) -> HTMLResponse:
+        page = reading_page(_find_document(bot, doc_id))
+        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
+
+    return router
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI at /api/docs from the locally installed bundle, so the docs work offline too."""
+    assets = _swagger_assets()
+    if assets is not None:
+        app.mount("/api/docs-assets", StaticFiles(directory=assets), name="swagger-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        title = f"{app.title} · API"
+        if assets is None:
+            return get_swagger_ui_html(openapi_url="openapi.json", title=title)
+        return get_swagger_ui_html(
+            openapi_url="openapi.json",
+            title=title,
+            swagger_js_url="docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="docs-assets/swagger-ui.css",
+            swagger_favicon_url="docs-assets/favicon-32x32.png",
+        )
+
+
+def _swagger_assets() -> Path | None:
+    try:
+        import swagger_ui_bundle  # type: ignore[import-untyped]
+    except ImportError:
+        log.warning("swagger-ui-bundle is not installed; /api/docs will load Swagger UI from its CDN.")
+        return None
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error is JSON ``{"error": {"type", "message"}}`` with a status that says what to do."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.kind, exc.message, exc.headers)
+
+    @app.exception_handler(AssistantError)
+    async def assistant_error(_: Request, exc: AssistantError) -> JSONResponse:
+        status, kind = next((s, k) for cls, s, k in _ERROR_STATUS if isinstance(exc, cls))
+        if status >= 500:
+            log.error("%s: %s", type(exc).__name__, exc)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+        return _error(status, kind, str(exc), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "invalid_request", _describe_validation(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("Unexpected error while answering a request.", exc_info=exc)
+        return _error(500, "internal_error", "The server failed to answer; the error is in its log.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = "not_found" if exc.status_code == 404 else "http_error"
+        return _error(exc.status_code, kind, str(exc.detail), getattr(exc, "headers", None))
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    """One readable line, e.g. ``body.question: Field required``."""
+    problems = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(part) for part in error.get("loc", ())) or "body"
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "The request body is not valid: " + "; ".join(problems) + ". See /api/docs for its shape."
+
+
+def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Run the app with uvicorn until interrupted; the CLI's ``assistant serve``."""
+    app = create_app(settings=settings)
+    log.info("Chat on http://%s:%d/ · API docs /api/docs · embed page /embed", host, port)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,86 @@
+"""The embed page: a compact chat for an ``<iframe>`` in a study portal.
+
+It is a small static page (``ui/static/embed.js`` and ``embed.css``) that talks to
+``/api/ask/stream``, not a second Gradio app: it loads fast inside a course page,
+needs no script from elsewhere, and lets a strict Content-Security-Policy apply.
+Query parameters are applied here on the server, so the page never flashes the
+wrong theme: ``theme=light|dark|auto`` and ``examples=0|1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Literal
+
+Theme = Literal["light", "dark", "auto"]
+THEMES: tuple[Theme, ...] = ("light", "dark", "auto")
+
+
+def parse_theme(value: str | None) -> Theme:
+    """An unknown theme falls back to the reader's system preference rather than failing the page."""
+    for theme in THEMES:
+        if value == theme:
+            return theme
+    return "auto"
+
+
+def parse_flag(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def embed_page(title: str, examples: Sequence[str], *, theme: Theme, show_examples: bool) -> str:
+    """The complete HTML of ``/embed``; paths are relative so it works under any mount prefix."""
+    title = escape(title)
+    example_items = "".join(
+        f'<li><button type="button" class="example">{escape(question)}</button></li>' for question in examples
+    )
+    example_list = (
+        f'<ul class="examples" aria-label="Example questions">{example_items}</ul>' if show_examples else ""
+    )
+    return f"""<!doctype html>
+<html lang="en" data-theme="{theme}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Ask about {title}</title>
+<link rel="stylesheet" href="ui-static/embed.css">
+<script src="ui-static/embed.js" defer></script>
+</head>
+<body>
+<div class="embed">
+  <main class="chat" aria-label="Questions about {title}">
+    <div class="toolbar">
+      <button type="button" id="sources-toggle" aria-expanded="false" aria-controls="drawer">Sources
+        (<span id="sources-count">0</span>)</button>
+      <button type="button" id="new-chat">New conversation</button>
+    </div>
+    <div id="log" class="log" role="log" aria-live="polite" aria-label="Conversation">
+      <div id="intro" class="intro">
+        <p>Ask about <cite>{title}</cite>. Every answer quotes the essay: select a marker such as
+        [1] to see the sentence it rests on.</p>
+        {example_list}
+      </div>
+    </div>
+    <form id="ask-form" class="ask">
+      <label for="question" class="visually-hidden">Your question about the essay</label>
+      <textarea id="question" name="question" rows="2" required
+        placeholder="Ask a question about the essay"></textarea>
+      <button type="submit" id="ask-button" class="primary">Ask</button>
+    </form>
+  </main>
+  <aside id="drawer" class="drawer" aria-labelledby="drawer-title" hidden>
+    <div class="drawer-head">
+      <h2 id="drawer-title">Sources</h2>
+      <button type="button" id="drawer-close" aria-label="Close sources">Close</button>
+    </div>
+    <div id="drawer-body" class="drawer-body">
+      <p class="empty">The quotations behind each answer appear here.</p>
+    </div>
+  </aside>
+</div>
+</body>
+</html>
+"""

@@ -1,0 +1,265 @@
+// The embed page's chat: posts to api/ask/stream and renders the server-sent events.
+// All text from the server or the reader goes into the page through text nodes
+// (never innerHTML), so a quotation or a question cannot inject markup.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const log = $("log");
+  const intro = $("intro");
+  const form = $("ask-form");
+  const input = $("question");
+  const askButton = $("ask-button");
+  const drawer = $("drawer");
+  const drawerBody = $("drawer-body");
+  const toggle = $("sources-toggle");
+  const count = $("sources-count");
+
+  const history = [];
+  let turn = 0;
+  let sources = 0;
+  let busy = false;
+  let opener = null;
+
+  /** Creates an element; strings among the children become text nodes. */
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+    node.append(...children);
+    return node;
+  }
+
+  function addMessage(role, ...children) {
+    const message = el("div", { class: `message ${role}` }, ...children);
+    log.append(message);
+    message.scrollIntoView({ block: "end" });
+    return message;
+  }
+
+  function sourceId(turnNumber, marker) {
+    return `e-${turnNumber}-${marker}`;
+  }
+
+  function markerButton(turnNumber, marker, paragraph) {
+    const button = el(
+      "button",
+      {
+        type: "button",
+        class: "marker",
+        "aria-label": `Source ${marker}, paragraph ${paragraph}`,
+        "aria-controls": "drawer",
+      },
+      `[${marker}]`,
+    );
+    button.addEventListener("click", () => openDrawer(sourceId(turnNumber, marker), button));
+    return button;
+  }
+
+  function quoteMark(turnNumber, citation) {
+    const link = el(
+      "a",
+      {
+        class: "quote-link",
+        href: `read/${encodeURIComponent(citation.doc_id)}#${citation.anchor}`,
+        target: "_blank",
+        rel: "noopener",
+        "aria-label": `Quotation ${citation.marker}: open it in the essay (new tab)`,
+      },
+      `[${citation.marker}]`,
+    );
+    return el("mark", { id: sourceId(turnNumber, citation.marker), tabindex: "-1" }, link, " ", citation.quote);
+  }
+
+  /** The passage as nodes, each quoted sentence in a mark that a marker [n] can bring into view. */
+  function highlighted(turnNumber, citations) {
+    const text = citations[0].passage;
+    const found = citations
+      .filter((c) => text.includes(c.quote))
+      .map((c) => [text.indexOf(c.quote), c])
+      .sort((a, b) => a[0] - b[0]);
+    const nodes = [];
+    let cursor = 0;
+    for (const [at, citation] of found) {
+      nodes.push(text.slice(cursor, at), quoteMark(turnNumber, citation));
+      cursor = at + citation.quote.length;
+    }
+    nodes.push(text.slice(cursor));
+    for (const citation of citations) {
+      if (!text.includes(citation.quote)) nodes.push(" ", quoteMark(turnNumber, citation));
+    }
+    return nodes;
+  }
+
+  /** The drawer's section for one answer; its passages are shown once, with all their quotes. */
+  function sourceGroup(turnNumber, question) {
+    drawerBody.querySelector(".empty")?.remove();
+    const list = el("ul", { class: "source-list" });
+    drawerBody.prepend(
+      el(
+        "section",
+        { class: "group", "aria-label": `Sources of answer ${turnNumber}` },
+        el("h3", {}, `Answer ${turnNumber}: `, question),
+        list,
+      ),
+    );
+    return { turnNumber, list, passages: new Map() };
+  }
+
+  function addSource(group, citation) {
+    let passage = group.passages.get(citation.chunk_id);
+    if (!passage) {
+      passage = { quote: el("blockquote"), citations: [] };
+      group.list.append(
+        el(
+          "li",
+          { class: "source" },
+          el("div", { class: "source-head" }, `Paragraph ${citation.paragraph}`),
+          passage.quote,
+        ),
+      );
+      group.passages.set(citation.chunk_id, passage);
+    }
+    passage.citations.push(citation);
+    passage.quote.replaceChildren(...highlighted(group.turnNumber, passage.citations));
+    sources += 1;
+    count.textContent = String(sources);
+  }
+
+  function openDrawer(targetId, from) {
+    opener = from || toggle;
+    drawer.hidden = false;
+    toggle.setAttribute("aria-expanded", "true");
+    const target = targetId ? $(targetId) : null;
+    for (const item of drawerBody.querySelectorAll("mark.active")) item.classList.remove("active");
+    if (target) {
+      target.classList.add("active");
+      target.scrollIntoView({ block: "nearest" });
+      target.focus({ preventScroll: true });
+    } else {
+      $("drawer-close").focus();
+    }
+  }
+
+  function closeDrawer() {
+    drawer.hidden = true;
+    toggle.setAttribute("aria-expanded", "false");
+    (opener || toggle).focus();
+  }
+
+  /** Reads a text/event-stream body and calls onEvent(name, data) for each event. */
+  async function readEvents(body, onEvent) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).trim());
+        }
+        if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+      }
+    }
+  }
+
+  function showProblem(bubble, message) {
+    bubble.className = "message notice";
+    bubble.removeAttribute("aria-busy");
+    bubble.replaceChildren(el("strong", {}, "Not sent. "), message);
+  }
+
+  async function ask(question) {
+    question = question.trim();
+    if (!question || busy) return;
+    busy = true;
+    askButton.disabled = true;
+    intro.hidden = true;
+    turn += 1;
+    const turnNumber = turn;
+    addMessage("user", question);
+    const bubble = addMessage("assistant", "Looking for the passages that answer this…");
+    bubble.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch("api/ask/stream", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify({ question, history }),
+      });
+      if (!response.ok) {
+        const problem = await response.json().catch(() => null);
+        showProblem(bubble, problem?.error?.message || `The server answered ${response.status}.`);
+        return;
+      }
+      input.value = "";
+      let group = null;
+      const paragraphs = new Map();
+      bubble.replaceChildren();
+      await readEvents(response.body, (name, data) => {
+        if (name === "sentence") {
+          group ??= sourceGroup(turnNumber, question);
+          if (bubble.childNodes.length) bubble.append(" ");
+          bubble.append(data.text);
+          for (const citation of data.citations) {
+            addSource(group, citation);
+            paragraphs.set(citation.marker, citation.paragraph);
+          }
+          for (const marker of data.markers) {
+            bubble.append(" ", markerButton(turnNumber, marker, paragraphs.get(marker)));
+          }
+        } else if (name === "final") {
+          if (data.refused) {
+            bubble.className = "message refusal";
+            bubble.prepend(el("strong", { class: "refusal-title" }, "Not answered from the essay. "));
+          }
+          history.push({ role: "user", content: data.question }, { role: "assistant", content: data.answer });
+        } else if (name === "error") {
+          showProblem(bubble, data.error.message);
+        }
+      });
+    } catch (error) {
+      showProblem(bubble, "The assistant could not be reached; check the connection and try again.");
+    } finally {
+      bubble.removeAttribute("aria-busy");
+      busy = false;
+      askButton.disabled = false;
+    }
+  }
+
+  function newConversation() {
+    history.length = 0;
+    turn = 0;
+    sources = 0;
+    count.textContent = "0";
+    for (const message of log.querySelectorAll(".message")) message.remove();
+    drawerBody.replaceChildren(el("p", { class: "empty" }, "The quotations behind each answer appear here."));
+    intro.hidden = false;
+    input.focus();
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask(input.value);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  for (const example of document.querySelectorAll(".example")) {
+    example.addEventListener("click", () => ask(example.textContent));
+  }
+  toggle.addEventListener("click", () => (drawer.hidden ? openDrawer(null, toggle) : closeDrawer()));
+  $("drawer-close").addEventListener("click", closeDrawer);
+  $("new-chat").addEventListener("click", newConversation);
+  drawer.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeDrawer();
+  });
+})();
