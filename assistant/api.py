@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -192,14 +191,11 @@ class Runtime:
 def allowed_origins(settings: Settings) -> list[str]:
     """Origins besides our own that may frame the pages and call the API.
 
-    From ``settings.allowed_origins`` once Settings has it, else ``ASSISTANT_ALLOWED_ORIGINS``
-    (comma-separated, e.g. ``https://lms.example.edu,https://portal.example.edu``; ``*`` for any).
-    Entries that are not an origin are ignored with a warning, so none can break the headers.
+    From ``settings.allowed_origins`` (env ``ASSISTANT_ALLOWED_ORIGINS``, comma-separated, e.g.
+    ``https://lms.example.edu,https://portal.example.edu``; ``*`` for any), which Settings
+    validates; a malformed entry that slips past is still dropped, so none can break the headers.
     """
-    raw = getattr(settings, "allowed_origins", None)
-    if raw is None:
-        raw = os.environ.get("ASSISTANT_ALLOWED_ORIGINS", "")
-    entries = raw.split(",") if isinstance(raw, str) else list(raw)
+    entries = settings.allowed_origins.split(",")
     origins = []
     for entry in (str(item).strip().rstrip("/") for item in entries):
         if not entry:

@@ -9,6 +9,7 @@ reported by name, with the value, as a :class:`~assistant.errors.ConfigError`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     )
 
     embedder: Literal["numpy", "sentence-transformers"] = "numpy"  # same vectors; numpy starts fast
+    # Origins (scheme://host[:port], comma-separated, or *) that may frame /embed and call the API.
+    allowed_origins: str = ""
     chunk_chars: int = Field(default=700, ge=100, le=4000)
     top_k: int = Field(default=6, ge=1, le=50)
     max_quotes: int = Field(default=3, ge=1, le=8)
@@ -78,6 +81,14 @@ class Settings(BaseSettings):
     def _collection_name(cls, value: str) -> str:
         if not (3 <= len(value) <= 60) or not value.replace("-", "").replace("_", "").isalnum():
             raise ValueError("use 3-60 letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for entry in filter(None, (e.strip().rstrip("/") for e in value.split(","))):
+            if entry != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", entry):
+                raise ValueError(f"{entry!r} is not an origin; use scheme://host[:port] or *")
         return value
 
     @classmethod

@@ -14,6 +14,7 @@ import pytest
 from assistant import Assistant, CorpusError
 from assistant.api import allowed_origins, create_app, frame_ancestors
 from assistant.config import Settings
+from assistant.errors import ConfigError
 
 if TYPE_CHECKING:
     from tests.server_fixtures import Origins
@@ -268,14 +269,14 @@ def test_frame_ancestors_names_self_and_the_allowed_origin(
 
 
 def test_allowed_origins_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(
-        "ASSISTANT_ALLOWED_ORIGINS", " https://lms.example.edu/ ,, http://[::1]:8080, bad origin;x, *"
-    )
+    monkeypatch.setenv("ASSISTANT_ALLOWED_ORIGINS", " https://lms.example.edu/ ,, http://[::1]:8080, *")
     origins = allowed_origins(Settings())
     assert origins == ["https://lms.example.edu", "http://[::1]:8080", "*"]
     assert frame_ancestors(origins) == "frame-ancestors *"
     monkeypatch.setenv("ASSISTANT_ALLOWED_ORIGINS", "")
     assert frame_ancestors(allowed_origins(Settings())) == "frame-ancestors 'self'"
+    with pytest.raises(ConfigError, match="'bad origin;x' is not an origin"):
+        Settings.load(allowed_origins="https://ok.example, bad origin;x")
 
 
 # -- pages and docs ----------------------------------------------------------------------
