@@ -25,9 +25,12 @@ from .retrieval import Retrieval, Retriever, ScoredSentence
 
 # A sentence opening with one of these leans on the one before it.
 _ANAPHORIC = re.compile(
-    r"^(this|that|these|those|it|its|they|their|such|moreover|also|and|but|yet|however|meanwhile|"
-    r"on the other hand|at the same time|importantly|instead|still|thus|therefore|hence)\b",
-    re.IGNORECASE,
+    r"^(this|that|these|those|it|its|they|their|them|such|he|she|his|her|the same)\b", re.IGNORECASE
+)
+# "It is no longer realistic to...", "It would be unthinkable to...": "it" points forward.
+_EXPLETIVE_IT = re.compile(
+    r"^It\s+(is|was|would\s+be|will\s+be|has\s+become|may\s+be|might\s+be|seems)\s+"
+    r"(\w+\s+){0,3}?\w+\s+(to|that)\b"
 )
 _MULTI_PART = re.compile(
     r"\?\s+|\s+and\s+(?=(what|how|why|who|when|where|which|is|does|do)\b)|\b(compare|contrast|differ|difference|both)\b",
@@ -95,6 +98,7 @@ REFUSAL_REQUEST = (
     "I can only answer questions about the essay, quoting the sentences my answer rests on. "
     "Try asking what the author argues, or what the essay says about a topic."
 )
+REFUSAL_NOTHING_MORE = "The essay says nothing more about this than the passages already quoted."
 GREETING = "Hello! Ask me a question about the essay and I will answer with quotations from it."
 
 
@@ -122,7 +126,7 @@ class ExtractiveGenerator(Generator):
             and not c.sentence.text.endswith("?")
         ]
         if request.wants_more:
-            candidates = self._prefer_neighbours(candidates, request.exclude)
+            return self._more(candidates, request.exclude)
         reason = self._unanswerable(info, candidates)
         if reason:
             return Draft.refusal(reason)
@@ -203,12 +207,25 @@ class ExtractiveGenerator(Generator):
         boosted = [c for c in candidates if (c.sentence.doc_id, c.sentence.start) in near]
         return boosted + [c for c in candidates if c not in boosted]
 
+    def _more(self, candidates: list[ScoredSentence], exclude: frozenset[tuple[str, int]]) -> Draft:
+        """ "Why?", "Say more": what has not been quoted yet, the neighbours of what has first."""
+        ranked = self._prefer_neighbours(candidates, exclude)
+        floor = self.settings.min_similarity * 0.8  # the topic is established; a weaker match will do
+        picked = [c for c in ranked if c.score >= floor][: max(1, self.settings.max_quotes - 1)]
+        if not picked:
+            return Draft.refusal(REFUSAL_NOTHING_MORE)
+        quotes = [
+            q for q in self._with_context(picked) if (q.sentence.doc_id, q.sentence.start) not in exclude
+        ]
+        return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
+
     def _with_context(self, chosen: list[ScoredSentence]) -> list[Quote]:
         """Add the sentence before any chosen one that cannot stand alone; keep document order."""
         quotes = {(c.sentence.doc_id, c.sentence.start): Quote(c.sentence, c.chunk, c.score) for c in chosen}
         for c in chosen:
             before, _ = self.retriever.neighbours(c.sentence)
-            if before and _ANAPHORIC.match(c.sentence.text) and (before.doc_id, before.start) not in quotes:
+            leans_back = _ANAPHORIC.match(c.sentence.text) and not _EXPLETIVE_IT.match(c.sentence.text)
+            if before and leans_back and (before.doc_id, before.start) not in quotes:
                 quotes[(before.doc_id, before.start)] = Quote(
                     before, self.retriever.chunk_of(before), c.score
                 )

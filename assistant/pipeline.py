@@ -216,8 +216,8 @@ class Assistant:
         return result.question, result.wants_more
 
     def _already_quoted(self, turns: list[Message]) -> frozenset[tuple[str, int]]:
-        last = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
-        return frozenset((s.doc_id, s.start) for s in self.retriever.sentences if s.text in last)
+        said = "\n".join(t.content for t in turns if t.role == "assistant")
+        return frozenset((s.doc_id, s.start) for s in self.retriever.sentences if s.text in said)
 
     def _assemble(self, question: str, standalone: str, draft: Draft) -> Answer:
         markers: dict[tuple[str, int], int] = {}
