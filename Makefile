@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest eval eval-gate bench clean
+.PHONY: run test lint typecheck pytest eval eval-gate bench bench-large clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ eval: $(STAMP)
 # The same evaluation, failing when grounding drops below pyproject's [tool.assistant.eval].
 eval-gate: $(STAMP)
 	$(BIN)/assistant eval --out eval-out --index .assistant-ci
+
+# Benchmarks (bench/README.md): tables on stdout, JSON in bench/results/ (git-ignored).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all
+
+bench-large: $(STAMP)
+	$(BIN)/python -m bench.run_all --large
 
 clean:
 	rm -rf .assistant .assistant-ci eval-out .pytest_cache .mypy_cache .ruff_cache

@@ -16,10 +16,13 @@ ready. Which other origins may frame the pages or call the API comes from
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -45,7 +48,7 @@ from ui.reading import reading_page
 from ui.render import Anchors, corpus_title
 
 from .chunking import document_sentences, paragraph_spans
-from .config import Settings
+from .config import PACKAGE_DIR, Settings
 from .errors import (
     AssistantError,
     CorpusError,
@@ -56,12 +59,22 @@ from .errors import (
 )
 from .models import Answer, Document
 from .pipeline import Assistant
+from .ratelimit import (
+    DEFAULT_BURST,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PER_MINUTE,
+    BodySizeLimitMiddleware,
+    RateLimitMiddleware,
+)
 
 log = logging.getLogger(__name__)
 
 WARM_UP_QUESTION = "What is defensive deterrence?"
 RETRY_AFTER_SECONDS = 5
-MAX_HISTORY_MESSAGES = 200
+# More than a body under the size limit can hold; the assistant keeps only its history window.
+MAX_HISTORY_MESSAGES = 10_000
+DEFAULT_QUEUE_SIZE = 64  # Gradio events waiting at once; more get "queue full" (503)
+DEFAULT_QUEUE_CONCURRENCY = 8  # Gradio events answered at once
 
 # The pages of our own carry no inline script or style, so they can forbid both.
 PAGE_CSP = (
@@ -98,7 +111,8 @@ class AskRequest(BaseModel):
     history: list[HistoryMessage] = Field(
         default_factory=list,
         max_length=MAX_HISTORY_MESSAGES,
-        description="The conversation so far, oldest first, so that follow-up questions resolve.",
+        description="The conversation so far, oldest first, so that follow-up questions resolve; "
+        "only the most recent turns (the configured window) are used.",
     )
 
 
@@ -128,7 +142,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in {
         400: "The question is empty or contains control characters.",
-        413: "The question is longer than the configured maximum.",
+        413: "The question is longer than the configured maximum, or the body is over the size limit.",
+        429: "Too many requests from this client; retry after the Retry-After header's seconds.",
         422: "The request body is not valid JSON of the documented shape.",
         503: "The index is still being built, or another process is ingesting; retry later.",
     }.items()
@@ -143,29 +158,79 @@ class Runtime:
 
     ``prepare`` builds the index and loads the model in a background thread, so the
     server starts listening at once and reports 503 "building" until it is done.
+    When the index store fails later (its folder damaged, a Chroma server gone), the
+    question that found out gets 503 and the index is checked and, if need be,
+    rebuilt in the background; a store that cannot be reached is retried until it
+    can, so the server recovers on its own when the store comes back.
     """
+
+    RETRY_SECONDS = 2.0
 
     def __init__(self, bot: Assistant) -> None:
         self.bot = bot
-        self.state: Literal["building", "ready", "failed"] = "building"
+        self.state: Literal["building", "ready", "failed", "unavailable"] = "building"
         self.problem = ""
+        self._recovering = threading.Lock()
 
     def start(self) -> None:
         threading.Thread(target=self.prepare, name="assistant-index", daemon=True).start()
 
     def prepare(self) -> None:
-        try:
-            report = self.bot.ensure_index()
-            if report is not None:
-                log.info("Index built: %s", report)
-            self.bot.ask(WARM_UP_QUESTION)  # loads the model, so the first reader doesn't wait
-        except Exception as exc:  # reported by /healthz and every question, not lost in a thread
-            log.exception("The index could not be prepared.")
-            self.problem = str(exc) or type(exc).__name__
-            self.state = "failed"
-            return
+        while True:
+            try:
+                report = self.bot.ensure_index()
+                if report is not None:
+                    log.info("Index built: %s", report)
+                self.bot.ask(WARM_UP_QUESTION)  # loads the model, so the first reader doesn't wait
+            except IndexStoreError as exc:  # busy, or a store that cannot be reached: try again
+                self.problem = str(exc) or type(exc).__name__
+                self.state = "building" if isinstance(exc, IndexBusyError) else "unavailable"
+                log.warning("The index is not available (%s); retrying in %g s.", exc, self.RETRY_SECONDS)
+                self._forget()
+                time.sleep(self.RETRY_SECONDS)
+                continue
+            except Exception as exc:  # reported by /healthz and every question, not lost in a thread
+                log.exception("The index could not be prepared.")
+                self.problem = str(exc) or type(exc).__name__
+                self.state = "failed"
+                return
+            break
+        self.problem = ""
         self.state = "ready"
         log.info("The assistant is ready.")
+
+    def recover(self, exc: IndexStoreError) -> ApiError:
+        """After the store failed under a question: rebuild or reconnect in the background."""
+        log.error("The index failed while answering (%s); checking and rebuilding it.", exc)
+        if self._recovering.acquire(blocking=False):
+            self.state = "unavailable"
+            self.problem = str(exc)
+
+            def run() -> None:
+                try:
+                    self._forget()
+                    self.prepare()
+                finally:
+                    self._recovering.release()
+
+            threading.Thread(target=run, name="assistant-recover", daemon=True).start()
+        return self.unavailable()
+
+    def _forget(self) -> None:
+        """Drop what the assistant built on the old store, so it is rebuilt on the new one."""
+        with contextlib.suppress(IndexBusyError):  # another process rebuilds it; prepare() waits
+            self.bot.index.release()
+        for attribute in ("retriever", "generator"):
+            self.bot.__dict__.pop(attribute, None)
+
+    def unavailable(self) -> ApiError:
+        return ApiError(
+            503,
+            "index_unavailable",
+            f"The index is not available ({self.problem}); it is being checked and rebuilt. "
+            f"Retry in {RETRY_AFTER_SECONDS} seconds.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     def ready(self) -> bool:
         return self.state == "ready"
@@ -180,9 +245,64 @@ class Runtime:
                 f"retry in {RETRY_AFTER_SECONDS} seconds.",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
+        if self.state == "unavailable":
+            raise self.unavailable()
         if self.state == "failed":
             raise ApiError(500, "index_failed", f"The index could not be built: {self.problem}")
         return self.bot
+
+    def ask(self, question: str, history: list[dict[str, Any]]) -> Answer:
+        """``Assistant.ask``, with a failing store turned into 503 and a background recovery."""
+        bot = self.assistant()
+        try:
+            return bot.ask(question, history=history)
+        except IndexBusyError:
+            raise
+        except IndexStoreError as exc:
+            raise self.recover(exc) from None
+
+
+# -- limits ------------------------------------------------------------------------------
+
+
+def setting(settings: Settings, name: str, default: float) -> float:
+    """A numeric setting: the ``Settings`` field, else env ``ASSISTANT_<NAME>``, else ``default``.
+
+    Lets the limits below be configured before ``Settings`` declares them as fields.
+    """
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(f"ASSISTANT_{name.upper()}")
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        log.warning("Ignoring ASSISTANT_%s=%r: not a number; using %g.", name.upper(), value, default)
+        return default
+    if number < 0:
+        log.warning("Ignoring ASSISTANT_%s=%r: negative; using %g.", name.upper(), value, default)
+        return default
+    return number
+
+
+class Limits(BaseModel):
+    """What one client may send, and how much work the server queues (see the README's security section)."""
+
+    rate_limit_per_minute: float = DEFAULT_PER_MINUTE  # per client address on /api/*; 0 turns it off
+    rate_limit_burst: int = DEFAULT_BURST  # requests a client may send at once before the rate applies
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # larger request bodies get 413
+    queue_size: int = DEFAULT_QUEUE_SIZE  # Gradio events waiting at once; more get 503 "queue full"
+    queue_concurrency: int = DEFAULT_QUEUE_CONCURRENCY  # Gradio events answered at once
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: float) -> Limits:
+        values: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            default = float(field.default)
+            value = overrides.get(name, setting(settings, name, default))
+            values[name] = value if name == "rate_limit_per_minute" else max(1, int(value))
+        return cls(**values)
 
 
 # -- allowed origins ---------------------------------------------------------------------
@@ -305,8 +425,17 @@ def answer_events(answer: Answer, anchor: Callable[[Mapping[str, Any]], str]) ->
 # -- the app -----------------------------------------------------------------------------
 
 
-def create_app(bot: Assistant | None = None, *, settings: Settings | None = None) -> FastAPI:
-    """The whole web app; ``bot`` defaults to an Assistant built from ``settings`` (or the environment)."""
+def create_app(
+    bot: Assistant | None = None,
+    *,
+    settings: Settings | None = None,
+    limits_overrides: Mapping[str, float] | None = None,
+) -> FastAPI:
+    """The whole web app; ``bot`` defaults to an Assistant built from ``settings`` (or the environment).
+
+    ``limits_overrides`` sets fields of :class:`Limits` (e.g. ``{"rate_limit_per_minute": 5}``)
+    over what the settings say.
+    """
     bot = bot or Assistant(settings)
     runtime = Runtime(bot)
     anchors = Anchors(bot.documents())
@@ -326,6 +455,13 @@ def create_app(bot: Assistant | None = None, *, settings: Settings | None = None
         lifespan=lifespan,
     )
     origins = allowed_origins(bot.settings)
+    limits = Limits.from_settings(bot.settings, **(limits_overrides or {}))
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=limits.max_body_bytes)
+    if limits.rate_limit_per_minute > 0:
+        app.add_middleware(
+            RateLimitMiddleware, per_minute=limits.rate_limit_per_minute, burst=limits.rate_limit_burst
+        )
+    # CORS wraps the limits, so that an allowed portal can read a 429 or 413 too.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
@@ -340,7 +476,16 @@ def create_app(bot: Assistant | None = None, *, settings: Settings | None = None
     app.include_router(_api_router(runtime, anchors))
     app.include_router(_page_router(runtime))
     app.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui-static")
-    return mount_ui(app, build_ui(bot, ready=runtime.ready))
+    blocks = build_ui(
+        bot,
+        ready=runtime.ready,
+        queue_size=limits.queue_size,
+        concurrency=limits.queue_concurrency,
+    )
+    app.state.blocks = blocks
+    settings = bot.settings
+    private = [settings.corpus_dir, settings.index_dir, settings.prompts_dir, PACKAGE_DIR, STATIC_DIR.parent]
+    return mount_ui(app, blocks, blocked_paths=private, max_file_size=limits.max_body_bytes)
 
 
 def _api_router(runtime: Runtime, anchors: Anchors) -> APIRouter:
@@ -350,7 +495,7 @@ def _api_router(runtime: Runtime, anchors: Anchors) -> APIRouter:
     def ask(request: AskRequest) -> Answer:
         """Answer a question from the essay: text with [n] markers, and the exact quotation behind each."""
         history = [message.model_dump() for message in request.history]
-        return runtime.assistant().ask(request.question, history=history)
+        return runtime.ask(request.question, history)
 
     @router.post(
         "/ask/stream",
@@ -367,9 +512,8 @@ def _api_router(runtime: Runtime, anchors: Anchors) -> APIRouter:
     )
     async def ask_stream(request: AskRequest) -> StreamingResponse:
         """Answer a question as server-sent events, sentence by sentence."""
-        bot = runtime.assistant()
         history = [message.model_dump() for message in request.history]
-        answer = await run_in_threadpool(bot.ask, request.question, history)
+        answer = await run_in_threadpool(runtime.ask, request.question, history)
         return StreamingResponse(
             answer_events(answer, anchors.anchor),
             media_type="text/event-stream",
@@ -402,10 +546,11 @@ def _page_router(runtime: Runtime) -> APIRouter:
     bot = runtime.bot
     router = APIRouter()
 
+    # async: answered on the event loop, never waiting for a worker thread that questions hold.
     @router.get("/healthz", tags=["service"])
-    def healthz() -> JSONResponse:
-        """200 once the index is ready; 503 while it is being built, 500 if that failed."""
-        status = {"ready": 200, "building": 503, "failed": 500}[runtime.state]
+    async def healthz() -> JSONResponse:
+        """200 once the index is ready; 503 while it is being built or unreachable, 500 if that failed."""
+        status = {"ready": 200, "building": 503, "unavailable": 503, "failed": 500}[runtime.state]
         body: dict[str, Any] = {"status": runtime.state}
         if runtime.problem:
             body["problem"] = runtime.problem
@@ -492,6 +637,18 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        cause = exc.__cause__
+        if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
+            return _error(
+                400,
+                "invalid_body",
+                f"The request body is not valid UTF-8 (bad byte at offset {cause.start}); "
+                "send the JSON encoded as UTF-8.",
+            )
+        if exc.status_code == 400 and cause is not None:
+            return _error(
+                400, "invalid_body", "The request body is not valid JSON; see /api/docs for its shape."
+            )
         kind = "not_found" if exc.status_code == 404 else "http_error"
         return _error(exc.status_code, kind, str(exc.detail), getattr(exc, "headers", None))
 

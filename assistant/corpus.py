@@ -41,12 +41,18 @@ def front_matter_end(text: str) -> int:
 def load_document(path: Path) -> Document:
     """Read one file; raise CorpusError naming the file if it is not usable text."""
     try:
-        data = path.read_bytes()
+        # The size is checked before reading, and no more than the limit is ever read,
+        # so a huge (or growing) file costs no memory.
+        size = path.stat().st_size
+        if size <= MAX_FILE_BYTES:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+            size = len(data)
     except OSError as exc:
         raise CorpusError(f"Cannot read {path}: {exc.strerror}.") from None
-    if len(data) > MAX_FILE_BYTES:
+    if size > MAX_FILE_BYTES:
         raise CorpusError(
-            f"{path} is {len(data) // 1_048_576} MB; the limit is "
+            f"{path} is {size // 1_048_576} MB; the limit is "
             f"{MAX_FILE_BYTES // 1_048_576} MB. Split it or remove it from the corpus."
         )
     if b"\x00" in data:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, cast
 
 import chromadb
@@ -98,9 +99,11 @@ class Index:
                     settings=chroma_settings,
                 )
             self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-            return chromadb.PersistentClient(
-                path=str(self.settings.index_dir / "chroma"), settings=chroma_settings
-            )
+            folder = self.settings.index_dir / "chroma"
+            if not (folder / "chroma.sqlite3").exists():
+                # Deleted under us: Chroma's cached instance for the path points at the lost files.
+                _stop_cached_system(folder)
+            return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
         except Exception as exc:  # chromadb raises many types; all mean "cannot open"
             raise IndexStoreError(f"Cannot open the index: {exc}") from exc
 
@@ -109,15 +112,13 @@ class Index:
 
         Chroma caches one instance per persist directory for the life of the process,
         including one whose database turned out to be damaged.
-        """
-        from chromadb.api.shared_system_client import SharedSystemClient
 
-        system = SharedSystemClient._identifier_to_system.pop(str(self.settings.index_dir / "chroma"), None)
-        if system is not None:
-            try:
-                system.stop()
-            except Exception as exc:  # a damaged instance may fail to stop; it is dropped anyway
-                log.debug("Stopping the old Chroma instance failed: %s", exc)
+        Raises IndexBusyError, changing nothing, while another process ingests: its
+        store is in the middle of a write, not damaged, and must not be set aside.
+        """
+        if not self.settings.chroma_host:
+            self.check_not_busy()
+            _stop_cached_system(self.settings.index_dir / "chroma")
         for attribute in ("client", "chunk_store", "sentence_store"):
             self.__dict__.pop(attribute, None)
 
@@ -175,6 +176,20 @@ class Index:
 
     # -- ingest --------------------------------------------------------------------------
 
+    def check_not_busy(self) -> None:
+        """IndexBusyError if another ingest holds the lock now (the lock is not kept)."""
+        lock = self.settings.index_dir / "ingest.lock"
+        if not lock.exists():
+            return
+        with open(lock) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexBusyError(
+                    f"Another ingest is running on {self.settings.index_dir}; wait for it to finish."
+                ) from None
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
     @contextmanager
     def _lock(self) -> Iterator[None]:
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
@@ -193,7 +208,7 @@ class Index:
         """Bring the index in line with ``documents``, embedding only what changed."""
         began = time.perf_counter()
         report = IngestReport()
-        with self._lock():
+        with self._lock(), _store_errors("update the index"):
             manifest = None if rebuild else self.read_manifest()
             if manifest is None:
                 self._drop_collections()
@@ -301,6 +316,29 @@ class Index:
             raise IndexStoreError(f"Cannot read the index: {exc}") from exc
         vectors = got["embeddings"] if got["embeddings"] is not None else []
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors, strict=True)}
+
+
+@contextmanager
+def _store_errors(doing: str) -> Iterator[None]:
+    """Chroma's own errors (a damaged or read-only database...) as IndexStoreError, which callers handle."""
+    try:
+        yield
+    except IndexStoreError:
+        raise
+    except chromadb.errors.ChromaError as exc:
+        raise IndexStoreError(f"Cannot {doing}: {exc}") from exc
+
+
+def _stop_cached_system(folder: Path) -> None:
+    """Forget and stop Chroma's process-wide instance for ``folder``, if it has one."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(str(folder), None)
+    if system is not None:
+        try:
+            system.stop()
+        except Exception as exc:  # a damaged instance may fail to stop; it is dropped anyway
+            log.debug("Stopping the old Chroma instance failed: %s", exc)
 
 
 def sentence_id(chunk_id: str, sentence: Sentence) -> str:

@@ -44,7 +44,6 @@ from langchain_core.messages import (
     SystemMessage,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import PrivateAttr
 
 from .config import Settings
 from .errors import BackendError
@@ -87,7 +86,7 @@ def smollm2_gguf() -> Path | None:
     return None
 
 
-_LOADED: dict[tuple[str, int], Any] = {}
+_LOADED: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}  # (path, n_ctx) -> (Llama, its lock)
 _LOAD_LOCK = threading.Lock()
 
 
@@ -95,7 +94,8 @@ class LlamaCppChat(BaseChatModel):
     """A GGUF model run in-process through ``llama_cpp.Llama.create_chat_completion``.
 
     The chat template comes from the GGUF file. One model is loaded per (path, context
-    size) and shared; calls are serialised, since a ``Llama`` is not thread-safe.
+    size) and shared by every instance; calls to it are serialised, since a ``Llama`` is
+    not thread-safe.
     Generation stops with ``TimeoutError`` once ``timeout`` seconds have passed.
     """
 
@@ -106,7 +106,6 @@ class LlamaCppChat(BaseChatModel):
     timeout: float = 30.0
     seed: int = 0
     repeat_penalty: float = 1.1
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
@@ -116,8 +115,8 @@ class LlamaCppChat(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_path": self.model_path, "temperature": self.temperature, "max_tokens": self.max_tokens}
 
-    def load(self) -> Any:
-        """The ``llama_cpp.Llama`` for this file, loaded on first use."""
+    def load(self) -> tuple[Any, threading.Lock]:
+        """The ``llama_cpp.Llama`` for this file, loaded on first use, and the lock guarding it."""
         key = (self.model_path, self.n_ctx)
         with _LOAD_LOCK:
             if key not in _LOADED:
@@ -133,9 +132,8 @@ class LlamaCppChat(BaseChatModel):
                         "set ASSISTANT_LLM_MODEL to a .gguf path."
                     )
                 try:
-                    _LOADED[key] = Llama(
-                        model_path=self.model_path, n_ctx=self.n_ctx, seed=self.seed, verbose=False
-                    )
+                    llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, seed=self.seed, verbose=False)
+                    _LOADED[key] = (llama, threading.Lock())
                 except (ValueError, RuntimeError) as exc:
                     raise BackendError(f"llama.cpp cannot load {self.model_path}: {exc}") from exc
             return _LOADED[key]
@@ -147,9 +145,9 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        llama = self.load()
+        llama, lock = self.load()
         deadline = time.monotonic() + self.timeout
-        with self._lock:
+        with lock:
             parts = llama.create_chat_completion(
                 messages=[_as_dict(m) for m in messages],
                 stream=True,

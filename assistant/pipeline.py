@@ -18,7 +18,7 @@ from typing import Any
 from .config import Settings
 from .corpus import load_corpus
 from .embedding import MiniLMEmbeddings
-from .errors import IndexStoreError, QuestionError, QuestionTooLongError
+from .errors import IndexBusyError, IndexStoreError, QuestionError, QuestionTooLongError
 from .followups import rewrite
 from .generation import Draft, ExtractiveGenerator, Generator, Request
 from .grounding import DEFAULT_CHECKER, SupportChecker
@@ -63,12 +63,15 @@ class Assistant:
         documents = self.documents()
         try:
             report = self.index.ingest(documents, rebuild=rebuild, progress=progress)
+        except IndexBusyError:
+            raise
         except IndexStoreError:
             if self.settings.chroma_host:
                 raise
             self._set_aside_corrupt_index()
             report = self.index.ingest(documents, rebuild=True, progress=progress)
         self.__dict__.pop("retriever", None)
+        self.__dict__.pop("generator", None)
         return report
 
     def ensure_index(self, progress: Progress | None = None) -> IngestReport | None:

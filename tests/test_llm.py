@@ -510,7 +510,8 @@ def test_live_verifier_passes_the_text_through(shared: Assistant) -> None:
     bot = shared
     passages = bot.retriever.retrieve(DETERRENCE).passages
     n = passage_number(bot, DETERRENCE, "deterrence by denial")
-    text = f"{DEFINITION} [{n}]. Napoleon did it [{n}].\nU.S. forces {DEFINITION.lower()}. [{n}]"
+    text = f"{DEFINITION} [{n}]. Napoleon did it in the U.S. first [{n}]."
+    text += f"\nIn short, {DEFINITION.lower()}. [{n}]"
     whole = verify(text, passages, bot.checker, min_support=0.5)
     verifier_checks: list[bool] = []
 
@@ -525,7 +526,7 @@ def test_live_verifier_passes_the_text_through(shared: Assistant) -> None:
     shown = "".join(piece for token in _chunks(text, 3) for piece in live.feed(token)) + "".join(live.close())
     assert shown.replace(FLAG, "") == text
     assert verifier_checks == [c.supported for c in whole.checked] == [True, False, True]
-    assert shown.count(FLAG) == 1 and shown.index(FLAG) < shown.index("U.S.")
+    assert shown.count(FLAG) == 1 and shown.index("first") < shown.index(FLAG) < shown.index("In short")
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

@@ -9,8 +9,9 @@ is the plain text of earlier answers, never their HTML.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -43,6 +44,8 @@ NOT_READY = (
     "Select “Ask again” in a moment."
 )
 SHOWN_QUESTION_CHARS = 300
+QUEUE_SIZE = 64
+QUEUE_CONCURRENCY = 8
 HEAD = '<link rel="stylesheet" href="ui-static/app.css">\n<script src="ui-static/app.js" defer></script>'
 
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
@@ -156,8 +159,18 @@ def _history(turns: list[Turn]) -> list[dict[str, str]]:
     return history
 
 
-def build_ui(bot: Assistant, *, ready: Callable[[], bool] = lambda: True) -> gr.Blocks:
-    """The chat page; ``ready`` says whether the index is built (until then questions get a notice)."""
+def build_ui(
+    bot: Assistant,
+    *,
+    ready: Callable[[], bool] = lambda: True,
+    queue_size: int = QUEUE_SIZE,
+    concurrency: int = QUEUE_CONCURRENCY,
+) -> gr.Blocks:
+    """The chat page; ``ready`` says whether the index is built (until then questions get a notice).
+
+    Gradio's queue is bounded: ``concurrency`` events of each handler run at once and at
+    most ``queue_size`` wait; beyond that a join is refused with 503 "Queue is full".
+    """
     documents = bot.documents()
     anchors = Anchors(documents)
     title = corpus_title(documents)
@@ -220,7 +233,7 @@ def build_ui(bot: Assistant, *, ready: Callable[[], bool] = lambda: True) -> gr.
         chatbot.clear(chat.clear, None, view, api_name="chat_trash", **private)  # the chat's own bin icon
         _api_endpoint(bot, ready)
 
-    demo.queue(default_concurrency_limit=8)
+    demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
     return demo
 
 
@@ -250,16 +263,29 @@ def _api_endpoint(bot: Assistant, ready: Callable[[], bool]) -> None:
     gradio_api(ask, api_name="ask")
 
 
-def mount_ui(app: FastAPI, blocks: gr.Blocks, path: str = "/") -> FastAPI:
+def mount_ui(
+    app: FastAPI,
+    blocks: gr.Blocks,
+    path: str = "/",
+    *,
+    blocked_paths: Sequence[Path] = (),
+    max_file_size: int | None = None,
+) -> FastAPI:
     """Mount the chat with the offline theme, its stylesheet and the marker script.
 
     The stylesheet is linked rather than passed as ``css``: Gradio rewrites custom CSS
     under its container's selector, which cannot reach the page padding on a phone.
+    Gradio's file routes serve no extra folder (``allowed_paths`` stays empty), never
+    anything under ``blocked_paths`` (the corpus, the index, the source), and refuse
+    uploads over ``max_file_size`` bytes (the chat has no upload field at all).
     """
     gr.mount_gradio_app(
         app,
         blocks,
         path=path,
+        allowed_paths=[],
+        blocked_paths=[str(Path(folder).resolve()) for folder in blocked_paths],
+        max_file_size=max_file_size,
         theme=theme(),
         head=HEAD,
         footer_links=["api"],

@@ -15,6 +15,7 @@
   const toggle = $("sources-toggle");
   const count = $("sources-count");
 
+  const MAX_HISTORY = 40;
   const history = [];
   let turn = 0;
   let sources = 0;
@@ -190,7 +191,8 @@
       const response = await fetch("api/ask/stream", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify({ question, history }),
+        // Only the recent turns: the server keeps no more than its history window anyway.
+        body: JSON.stringify({ question, history: history.slice(-MAX_HISTORY) }),
       });
       if (!response.ok) {
         const problem = await response.json().catch(() => null);

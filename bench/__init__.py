@@ -1,0 +1,1 @@
+"""Benchmarks of the assistant: ``python -m bench.run_all`` (see bench/README.md)."""
