@@ -37,6 +37,7 @@ from .models import Chunk, Document, Sentence
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+PAGE = 10_000  # rows per read from Chroma
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -281,13 +282,20 @@ class Index:
     # -- reading -------------------------------------------------------------------------
 
     def chunks(self) -> list[Chunk]:
-        """Every stored chunk, rebuilt with its sentences, in document order."""
-        try:
-            got = self.chunk_store.get(include=["documents", "metadatas"])
-        except Exception as exc:
-            raise IndexStoreError(f"Cannot read the index: {exc}") from exc
-        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-        chunks = [_chunk_from_row(chunk_id, text, dict(meta)) for chunk_id, text, meta in rows]
+        """Every stored chunk, rebuilt with its sentences, in document order.
+
+        Read a page at a time: one unbounded get() fails past ~100k chunks ("too many SQL variables").
+        """
+        chunks: list[Chunk] = []
+        while True:
+            try:
+                got = self.chunk_store.get(include=["documents", "metadatas"], limit=PAGE, offset=len(chunks))
+            except Exception as exc:
+                raise IndexStoreError(f"Cannot read the index: {exc}") from exc
+            if not got["ids"]:
+                break
+            rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+            chunks += [_chunk_from_row(chunk_id, text, dict(meta)) for chunk_id, text, meta in rows]
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
     def query_chunks(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:

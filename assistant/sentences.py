@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
-_WORD_BEFORE = re.compile(r"(\S+)$")
 _NEXT_WORD = re.compile(r"\s+[\"'“‘(\[]?([A-Za-z]+)")
 _DOTTED_ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
 
@@ -36,8 +35,10 @@ def _is_boundary(text: str, end_of_punct: int, punct_start: int) -> bool:
     """Decide whether the punctuation ending at ``end_of_punct`` closes a sentence."""
     if text[punct_start] != ".":
         return True
-    word = _WORD_BEFORE.search(text, 0, punct_start)
-    token = word.group(1).lstrip("\"'“‘([") if word else ""
+    begin = punct_start  # walk back to the previous space: a regex search from 0 would be quadratic
+    while begin > 0 and not text[begin - 1].isspace():
+        begin -= 1
+    token = text[begin:punct_start].lstrip("\"'“‘([")
     next_match = _NEXT_WORD.match(text, end_of_punct)
     next_word = next_match.group(1).lower() if next_match else ""
     bare = token.lower()
