@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # Request limits of the web app (README: Security).
     rate_limit_per_minute: float = Field(default=60.0, ge=0.0, le=100_000.0)  # per client on /api/*; 0 = off
     rate_limit_burst: int = Field(default=30, ge=1, le=10_000)
-    max_body_bytes: int = Field(default=262_144, ge=1024, le=64 * 1024 * 1024)
+    max_body_bytes: int = Field(default=262_144, ge=256, le=64 * 1024 * 1024)
     queue_size: int = Field(default=64, ge=1, le=10_000)
     queue_concurrency: int = Field(default=8, ge=1, le=256)
     chunk_chars: int = Field(default=700, ge=100, le=4000)

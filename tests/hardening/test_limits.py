@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from assistant import Assistant
 from assistant.api import Limits, create_app
 from assistant.config import Settings
+from assistant.errors import ConfigError
 from assistant.ratelimit import DEFAULT_BURST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PER_MINUTE, TokenBuckets
 from ui.app import build_ui, mount_ui
 
@@ -64,7 +65,8 @@ def test_limits_are_configurable_with_generous_defaults(monkeypatch: pytest.Monk
     assert (limits.rate_limit_per_minute, limits.rate_limit_burst, limits.max_body_bytes) == (5, 2, 1000)
     assert limits.queue_size == 7
     monkeypatch.setenv("ASSISTANT_RATE_LIMIT_PER_MINUTE", "lots")
-    assert Limits.from_settings(Settings()).rate_limit_per_minute == DEFAULT_PER_MINUTE
+    with pytest.raises(ConfigError, match="rate_limit_per_minute"):
+        Settings.load()
 
 
 @pytest.fixture(scope="module")
