@@ -346,7 +346,7 @@ def evaluate(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "git_commit": _git_commit(),
         "config": _config(bot),
-        "corpus": {d: metrics_hash(t) for d, t in scorer.texts.items()},
+        "corpus": {d: _short_hash(t) for d, t in scorer.texts.items()},
         "checker": getattr(bot.checker, "name", type(bot.checker).__name__),
         "questions": len(records),
         "aggregates": aggregate(results),
@@ -372,13 +372,13 @@ def _by_kind(results: list[QuestionResult]) -> dict[str, dict[str, float]]:
     }
 
 
-def metrics_hash(text: str) -> str:
+def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _config(bot: Assistant) -> dict[str, Any]:
     settings = bot.settings.model_dump(mode="json", exclude={"llm_api_key"})
-    return {"settings": settings, "hash": metrics_hash(json.dumps(settings, sort_keys=True))}
+    return {"settings": settings, "hash": _short_hash(json.dumps(settings, sort_keys=True))}
 
 
 def _git_commit() -> str | None:

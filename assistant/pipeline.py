@@ -20,7 +20,7 @@ from .corpus import load_corpus
 from .embedding import MiniLMEmbeddings
 from .errors import IndexBusyError, IndexStoreError, QuestionError, QuestionTooLongError
 from .followups import rewrite
-from .generation import Draft, ExtractiveGenerator, Generator, Request
+from .generation import Draft, ExtractiveGenerator, Generator, Quote, Request
 from .grounding import DEFAULT_CHECKER, SupportChecker
 from .index import Index, IngestReport, Progress
 from .models import Answer, AnswerSentence, Citation, Document, Message, StreamEvent
@@ -251,7 +251,7 @@ class Assistant:
         )
 
 
-def _citation(marker: int, quote: Any) -> Citation:
+def _citation(marker: int, quote: Quote) -> Citation:
     sentence, chunk = quote.sentence, quote.chunk
     return Citation(
         marker=marker,

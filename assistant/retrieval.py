@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections import defaultdict
+from collections.abc import KeysView
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -100,6 +101,8 @@ class Retriever:
         self.chunks = index.chunks()
         self.by_id = {c.chunk_id: c for c in self.chunks}
         self.sentences = [s for c in self.chunks for s in c.sentences]
+        # Sentences are in document order, so a paragraph's sentences are neighbours in this list.
+        self.position = {(s.doc_id, s.start): i for i, s in enumerate(self.sentences)}
         self.owner = {(s.doc_id, s.start): c for c in self.chunks for s in c.sentences}
         self.sentence_owner = {sentence_id(c.chunk_id, s): c for c in self.chunks for s in c.sentences}
         self.chunk_bm25 = _BM25([c.text for c in self.chunks])
@@ -111,9 +114,9 @@ class Retriever:
                 self.paragraph_stems[token[:6]].add((sentence.doc_id, sentence.paragraph))
 
     @property
-    def vocabulary(self) -> set[str]:
-        """Every content stem of the corpus."""
-        return set(self.sentence_bm25.idf)
+    def vocabulary(self) -> KeysView[str]:
+        """Every content stem of the corpus (a view: no copy per question)."""
+        return self.sentence_bm25.idf.keys()
 
     def unrelated_pair(self, question: str) -> str | None:
         """Two adjacent words of the question's topic that the corpus uses, but never near each other.
@@ -216,13 +219,15 @@ class Retriever:
 
     def neighbours(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
         """The sentences just before and after, within the same paragraph."""
-        same = [
-            s for s in self.sentences if s.doc_id == sentence.doc_id and s.paragraph == sentence.paragraph
-        ]
-        position = next(i for i, s in enumerate(same) if s.start == sentence.start)
-        before = same[position - 1] if position > 0 else None
-        after = same[position + 1] if position + 1 < len(same) else None
-        return before, after
+        position = self.position[(sentence.doc_id, sentence.start)]
+        before = self.sentences[position - 1] if position > 0 else None
+        after = self.sentences[position + 1] if position + 1 < len(self.sentences) else None
+
+        def same_paragraph(other: Sentence | None) -> Sentence | None:
+            same = other and other.doc_id == sentence.doc_id and other.paragraph == sentence.paragraph
+            return other if same else None
+
+        return same_paragraph(before), same_paragraph(after)
 
 
 class LangChainRetriever(BaseRetriever):
