@@ -6,11 +6,13 @@ One FastAPI app serves everything (``assistant serve``, ``make run``)::
     /read/{doc_id}       the essay with #p-9/#s-9-2   /api/ask           answer as JSON
     /embed               compact chat for iframes     /api/ask/stream    the same as server-sent events
     /healthz             index ready?                 /api/documents     the corpus, with anchors
+    /api/collections/{name}/...  the same API for another collection (?collection=NAME on the pages)
+    /api/admin/...       document management, with the admin token (see assistant.admin)
 
-The process builds one :class:`~assistant.Assistant` and prepares its index in a
-background thread, so the server is up at once and questions get 503 until it is
-ready. Which other origins may frame the pages or call the API comes from
-``ASSISTANT_ALLOWED_ORIGINS`` and is applied through CORS and
+The process serves every collection of one :class:`~assistant.library.Library` and
+prepares each index in a background thread, so the server is up at once and
+questions get 503 until their collection is ready. Which other origins may frame the
+pages or call the API comes from ``ASSISTANT_ALLOWED_ORIGINS`` and is applied through CORS and
 ``Content-Security-Policy: frame-ancestors``; by default only the same origin may.
 """
 
@@ -23,7 +25,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -45,18 +47,25 @@ from ui import EXAMPLE_QUESTIONS, STATIC_DIR
 from ui.app import build_ui, mount_ui
 from ui.embed import embed_page, parse_flag, parse_theme
 from ui.reading import reading_page
-from ui.render import Anchors, corpus_title
+from ui.render import corpus_title
 
+from .admin import ADMIN_PREFIX, admin_router
 from .chunking import document_sentences, paragraph_spans
 from .config import PACKAGE_DIR, Settings
 from .errors import (
+    AccessError,
     AssistantError,
+    ConfigError,
     CorpusError,
     IndexBusyError,
     IndexStoreError,
+    InvalidDocumentError,
+    ManagementOffError,
+    NotFoundError,
     QuestionError,
     QuestionTooLongError,
 )
+from .library import Library
 from .models import Answer, Document
 from .pipeline import Assistant
 from .ratelimit import (
@@ -87,6 +96,11 @@ _ORIGIN = re.compile(r"^(\*|https?://[A-Za-z0-9.\-]+(:\d{1,5})?|https?://\[[0-9A
 _ERROR_STATUS: tuple[tuple[type[AssistantError], int, str], ...] = (
     (QuestionTooLongError, 413, "question_too_long"),
     (QuestionError, 400, "invalid_question"),
+    (NotFoundError, 404, "not_found"),
+    (InvalidDocumentError, 400, "invalid_document"),
+    (ManagementOffError, 403, "management_off"),
+    (AccessError, 401, "unauthorized"),
+    (ConfigError, 400, "invalid_setting"),
     (IndexBusyError, 503, "index_busy"),
     (IndexStoreError, 500, "index_error"),
     (CorpusError, 500, "corpus_error"),
@@ -113,6 +127,17 @@ class AskRequest(BaseModel):
         max_length=MAX_HISTORY_MESSAGES,
         description="The conversation so far, oldest first, so that follow-up questions resolve; "
         "only the most recent turns (the configured window) are used.",
+    )
+    documents: list[str] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Answer only from these documents (doc_ids from GET .../documents); all when omitted.",
+        examples=[["values-in-foreign-policy"]],
+    )
+    generator: Literal["extractive", "llamacpp", "openai", "ollama"] | None = Field(
+        default=None,
+        description="Who writes the answer: the configured back end by default, or 'extractive' "
+        "(quotations only) when a language model is configured.",
     )
 
 
@@ -220,8 +245,7 @@ class Runtime:
         """Drop what the assistant built on the old store, so it is rebuilt on the new one."""
         with contextlib.suppress(IndexBusyError):  # another process rebuilds it; prepare() waits
             self.bot.index.release()
-        for attribute in ("retriever", "generator"):
-            self.bot.__dict__.pop(attribute, None)
+        self.bot.reload()
 
     def unavailable(self) -> ApiError:
         return ApiError(
@@ -251,15 +275,48 @@ class Runtime:
             raise ApiError(500, "index_failed", f"The index could not be built: {self.problem}")
         return self.bot
 
-    def ask(self, question: str, history: list[dict[str, Any]]) -> Answer:
+    def ask(self, request: AskRequest) -> Answer:
         """``Assistant.ask``, with a failing store turned into 503 and a background recovery."""
         bot = self.assistant()
+        history = [message.model_dump() for message in request.history]
         try:
-            return bot.ask(question, history=history)
+            return bot.ask(
+                request.question, history=history, documents=request.documents, generator=request.generator
+            )
         except IndexBusyError:
             raise
         except IndexStoreError as exc:
             raise self.recover(exc) from None
+
+
+class Runtimes:
+    """A Runtime per collection of the library, each prepared on first use (the default one at start)."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._runtimes: dict[str, Runtime] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def default(self) -> Runtime:
+        return self.get(self.library.default)
+
+    def start(self) -> None:
+        """Prepare every collection's index in the background, the default one first."""
+        self.default.start()
+        for info in self.library.collections():
+            self.get(info.name)
+
+
+    def get(self, name: str) -> Runtime:
+        """The collection's runtime; NotFoundError (404) for a collection that does not exist."""
+        with self._lock:
+            if name not in self._runtimes:
+                runtime = Runtime(self.library.assistant(name))
+                if name != self.library.default:  # the default one starts with the app
+                    runtime.start()
+                self._runtimes[name] = runtime
+            return self._runtimes[name]
 
 
 # -- limits ------------------------------------------------------------------------------
@@ -357,18 +414,21 @@ class FrameAncestorsMiddleware:
 # -- documents ---------------------------------------------------------------------------
 
 
-def document_summary(doc: Document) -> dict[str, Any]:
+def document_summary(doc: Document, collection: str | None = None) -> dict[str, Any]:
+    query = f"?collection={collection}" if collection else ""
     return {
         "doc_id": doc.doc_id,
         "title": doc.title,
+        "format": doc.metadata.get("format", ""),
+        "pages": len(doc.pages) or None,
         "metadata": doc.metadata,
         "sha256": doc.sha256,
         "characters": len(doc.text),
-        "reading_view": f"/read/{doc.doc_id}",
+        "reading_view": f"/read/{doc.doc_id}{query}",
     }
 
 
-def document_detail(doc: Document) -> dict[str, Any]:
+def document_detail(doc: Document, collection: str | None = None) -> dict[str, Any]:
     """The text with its paragraphs and sentences: offsets into ``text`` and reading-view anchors."""
     sentences = document_sentences(doc)
     paragraphs = []
@@ -380,13 +440,20 @@ def document_detail(doc: Document) -> dict[str, Any]:
                 "start": start,
                 "end": end,
                 "sentences": [
-                    {"index": s.index, "anchor": s.anchor, "start": s.start, "end": s.end, "text": s.text}
+                    {
+                        "index": s.index,
+                        "anchor": s.anchor,
+                        "start": s.start,
+                        "end": s.end,
+                        "page": s.page,
+                        "text": s.text,
+                    }
                     for s in sentences
                     if s.paragraph == number
                 ],
             }
         )
-    return {**document_summary(doc), "text": doc.text, "paragraphs": paragraphs}
+    return {**document_summary(doc, collection), "text": doc.text, "paragraphs": paragraphs}
 
 
 def _find_document(bot: Assistant, doc_id: str) -> Document:
@@ -405,11 +472,11 @@ def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def answer_events(answer: Answer, anchor: Callable[[Mapping[str, Any]], str]) -> Iterator[str]:
+def answer_events(answer: Answer) -> Iterator[str]:
     """One ``sentence`` event per answer sentence, then ``final`` with the whole answer contract.
 
-    A sentence event carries the citations its markers introduce, each with the reading
-    view's ``anchor``, so a client can show sources as the sentences arrive.
+    A sentence event carries the citations its markers introduce (each with the reading
+    view's ``anchor``), so a client can show sources as the sentences arrive.
     """
     data = answer.to_dict()
     by_marker = {citation["marker"]: citation for citation in data["citations"]}
@@ -417,7 +484,7 @@ def answer_events(answer: Answer, anchor: Callable[[Mapping[str, Any]], str]) ->
     for index, sentence in enumerate(data["sentences"]):
         new = [n for n in sentence["markers"] if n not in introduced and n in by_marker]
         introduced.update(new)
-        citations = [{**by_marker[n], "anchor": anchor(by_marker[n])} for n in new]
+        citations = [by_marker[n] for n in new]
         yield _sse("sentence", {"index": index, **sentence, "citations": citations})
     yield _sse("final", data)
 
@@ -429,20 +496,23 @@ def create_app(
     bot: Assistant | None = None,
     *,
     settings: Settings | None = None,
+    library: Library | None = None,
     limits_overrides: Mapping[str, float] | None = None,
 ) -> FastAPI:
-    """The whole web app; ``bot`` defaults to an Assistant built from ``settings`` (or the environment).
+    """The whole web app over ``library`` (by default built from ``settings`` or the environment).
 
-    ``limits_overrides`` sets fields of :class:`Limits` (e.g. ``{"rate_limit_per_minute": 5}``)
-    over what the settings say.
+    ``bot`` serves as the default collection when given. ``limits_overrides`` sets fields of
+    :class:`Limits` (e.g. ``{"rate_limit_per_minute": 5}``) over what the settings say.
     """
-    bot = bot or Assistant(settings)
-    runtime = Runtime(bot)
-    anchors = Anchors(bot.documents())
+    if library is None:
+        library = Library.around(bot) if bot else Library(settings)
+    runtimes = Runtimes(library)
+    runtime = runtimes.default
+    bot = runtime.bot
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        runtime.start()
+        runtimes.start()
         yield
 
     app = FastAPI(
@@ -456,7 +526,11 @@ def create_app(
     )
     origins = allowed_origins(bot.settings)
     limits = Limits.from_settings(bot.settings, **(limits_overrides or {}))
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=limits.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=limits.max_body_bytes,
+        larger={ADMIN_PREFIX: library.settings.max_upload_bytes},
+    )
     if limits.rate_limit_per_minute > 0:
         app.add_middleware(
             RateLimitMiddleware, per_minute=limits.rate_limit_per_minute, burst=limits.rate_limit_burst
@@ -473,62 +547,97 @@ def create_app(
     _add_error_handlers(app)
 
     _add_docs(app)  # before the API router, whose catch-all would answer /api/docs with 404
-    app.include_router(_api_router(runtime, anchors))
-    app.include_router(_page_router(runtime))
+    app.include_router(admin_router(library))
+    app.include_router(_api_router(runtimes))
+    app.include_router(_page_router(runtimes))
     app.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     blocks = build_ui(
-        bot,
-        ready=runtime.ready,
+        library,
+        collections=runtimes.get,
         queue_size=limits.queue_size,
         concurrency=limits.queue_concurrency,
     )
     app.state.blocks = blocks
+    app.state.library = library
     settings = bot.settings
     private = [settings.corpus_dir, settings.index_dir, settings.prompts_dir, PACKAGE_DIR, STATIC_DIR.parent]
+    private += [info.corpus_dir for info in library.collections()]
     return mount_ui(app, blocks, blocked_paths=private, max_file_size=limits.max_body_bytes)
 
 
-def _api_router(runtime: Runtime, anchors: Anchors) -> APIRouter:
+ASK_STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "`event: sentence` per answer sentence (its text, markers and the "
+        "citations it introduces, each with its reading-view `anchor`), then `event: final` "
+        "with the same JSON as POST /api/ask.",
+    },
+    **ERROR_RESPONSES,
+}
+
+
+def _api_router(runtimes: Runtimes) -> APIRouter:
+    """The question API, for the default collection at /api/... and for any at /api/collections/{name}/..."""
     router = APIRouter(prefix="/api", tags=["assistant"])
 
     @router.post("/ask", response_model=Answer, responses=ERROR_RESPONSES)
     def ask(request: AskRequest) -> Answer:
         """Answer a question from the essay: text with [n] markers, and the exact quotation behind each."""
-        history = [message.model_dump() for message in request.history]
-        return runtime.ask(request.question, history)
+        return runtimes.default.ask(request)
 
-    @router.post(
-        "/ask/stream",
-        responses={
-            200: {
-                "content": {"text/event-stream": {}},
-                "description": "`event: sentence` per answer sentence (its text, markers and the "
-                "citations it introduces, each with its reading-view `anchor`), then `event: final` "
-                "with the same JSON as POST /api/ask.",
-            },
-            **ERROR_RESPONSES,
-        },
-        response_class=StreamingResponse,
-    )
+    @router.post("/ask/stream", responses=ASK_STREAM_RESPONSES, response_class=StreamingResponse)
     async def ask_stream(request: AskRequest) -> StreamingResponse:
         """Answer a question as server-sent events, sentence by sentence."""
-        history = [message.model_dump() for message in request.history]
-        answer = await run_in_threadpool(runtime.ask, request.question, history)
-        return StreamingResponse(
-            answer_events(answer, anchors.anchor),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return await _stream(runtimes.default, request)
 
     @router.get("/documents")
     def documents() -> list[dict[str, Any]]:
         """The documents of the corpus."""
-        return [document_summary(doc) for doc in runtime.bot.documents()]
+        return [document_summary(doc) for doc in runtimes.default.bot.documents()]
 
     @router.get("/documents/{doc_id}", responses={404: {"model": ErrorResponse}})
     def document(doc_id: str) -> dict[str, Any]:
         """One document's text, with each paragraph and sentence: offsets and reading-view anchors."""
-        return document_detail(_find_document(runtime.bot, doc_id))
+        return document_detail(_find_document(runtimes.default.bot, doc_id))
+
+    @router.get("/collections", tags=["collections"])
+    def collections() -> list[dict[str, Any]]:
+        """The collections: each a corpus with its own index (the first is the default one)."""
+        return [
+            {"name": info.name, "default": info.name == runtimes.library.default, "api": _base(info.name)}
+            for info in runtimes.library.collections()
+        ]
+
+    @router.post(
+        "/collections/{name}/ask", response_model=Answer, responses=ERROR_RESPONSES, tags=["collections"]
+    )
+    def collection_ask(name: str, request: AskRequest) -> Answer:
+        """POST /api/ask, for collection ``name``."""
+        return runtimes.get(name).ask(request)
+
+    @router.post(
+        "/collections/{name}/ask/stream",
+        responses=ASK_STREAM_RESPONSES,
+        response_class=StreamingResponse,
+        tags=["collections"],
+    )
+    async def collection_ask_stream(name: str, request: AskRequest) -> StreamingResponse:
+        """POST /api/ask/stream, for collection ``name``."""
+        return await _stream(runtimes.get(name), request)
+
+    @router.get("/collections/{name}/documents", tags=["collections"])
+    def collection_documents(name: str) -> list[dict[str, Any]]:
+        """GET /api/documents, for collection ``name``."""
+        return [document_summary(doc, name) for doc in runtimes.get(name).bot.documents()]
+
+    @router.get(
+        "/collections/{name}/documents/{doc_id}",
+        responses={404: {"model": ErrorResponse}},
+        tags=["collections"],
+    )
+    def collection_document(name: str, doc_id: str) -> dict[str, Any]:
+        """GET /api/documents/{doc_id}, for collection ``name``."""
+        return document_detail(_find_document(runtimes.get(name).bot, doc_id), name)
 
     # Without this, the chat mounted at "/" would answer unknown API paths with its own page or error.
     @router.api_route(
@@ -542,14 +651,30 @@ def _api_router(runtime: Runtime, anchors: Anchors) -> APIRouter:
     return router
 
 
-def _page_router(runtime: Runtime) -> APIRouter:
-    bot = runtime.bot
+def _base(name: str) -> str:
+    return f"/api/collections/{name}"
+
+
+async def _stream(runtime: Runtime, request: AskRequest) -> StreamingResponse:
+    answer = await run_in_threadpool(runtime.ask, request)
+    return StreamingResponse(
+        answer_events(answer),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _page_router(runtimes: Runtimes) -> APIRouter:
     router = APIRouter()
+
+    def runtime_of(collection: str | None) -> Runtime:
+        return runtimes.get(collection) if collection else runtimes.default
 
     # async: answered on the event loop, never waiting for a worker thread that questions hold.
     @router.get("/healthz", tags=["service"])
     async def healthz() -> JSONResponse:
         """200 once the index is ready; 503 while it is being built or unreachable, 500 if that failed."""
+        runtime = runtimes.default
         status = {"ready": 200, "building": 503, "unavailable": 503, "failed": 500}[runtime.state]
         body: dict[str, Any] = {"status": runtime.state}
         if runtime.problem:
@@ -557,26 +682,33 @@ def _page_router(runtime: Runtime) -> APIRouter:
         return JSONResponse(body, status_code=status)
 
     @router.get("/embed", response_class=HTMLResponse, include_in_schema=False)
-    def embed(theme: str | None = Query(None), examples: str | None = Query(None)) -> HTMLResponse:
-        """The compact chat for iframes: ``?theme=light|dark|auto&examples=0|1``."""
+    def embed(
+        theme: str | None = Query(None),
+        examples: str | None = Query(None),
+        collection: str | None = Query(None),
+    ) -> HTMLResponse:
+        """The compact chat for iframes: ``?theme=light|dark|auto&examples=0|1&collection=NAME``."""
+        bot = runtime_of(collection).bot
         page = embed_page(
             corpus_title(bot.documents()),
-            EXAMPLE_QUESTIONS,
+            EXAMPLE_QUESTIONS if not collection else [],
             theme=parse_theme(theme),
             show_examples=parse_flag(examples, True),
+            collection=collection,
         )
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
 
     @router.get("/read", include_in_schema=False)
-    def read_first() -> RedirectResponse:
-        documents = bot.documents()
+    def read_first(collection: str | None = Query(None)) -> RedirectResponse:
+        documents = runtime_of(collection).bot.documents()
         if not documents:
             raise ApiError(404, "document_not_found", "The corpus has no documents.")
-        return RedirectResponse(f"read/{documents[0].doc_id}")
+        query = f"?collection={collection}" if collection else ""
+        return RedirectResponse(f"read/{documents[0].doc_id}{query}")
 
     @router.get("/read/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-    def read(doc_id: str) -> HTMLResponse:
-        page = reading_page(_find_document(bot, doc_id))
+    def read(doc_id: str, collection: str | None = Query(None)) -> HTMLResponse:
+        page = reading_page(_find_document(runtime_of(collection).bot, doc_id))
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
 
     return router

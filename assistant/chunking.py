@@ -35,7 +35,8 @@ def document_sentences(doc: Document) -> list[Sentence]:
     sentences = []
     for number, (p_start, p_end) in enumerate(paragraph_spans(doc.text), start=1):
         for index, (start, end) in enumerate(sentence_spans(doc.text, p_start, p_end), start=1):
-            sentences.append(Sentence(doc.doc_id, number, index, start, end, doc.text[start:end]))
+            page = doc.page_at(start)
+            sentences.append(Sentence(doc.doc_id, number, index, start, end, doc.text[start:end], page))
     return sentences
 
 
@@ -60,6 +61,7 @@ def chunk_document(doc: Document, max_chars: int = 700) -> list[Chunk]:
                     end=end,
                     text=text,
                     sentences=tuple(group),
+                    title=doc.title,
                 )
             )
     return chunks

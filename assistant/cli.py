@@ -1,8 +1,10 @@
 """The ``assistant`` command: parses arguments, calls the Python API, turns known errors into one line.
 
-assistant ask "What is defensive deterrence?" [--json]
-assistant chat
-assistant ingest [PATH] [--rebuild]
+assistant ask "What is defensive deterrence?" [--json] [--collection NAME] [--document DOC_ID]
+assistant chat [--collection NAME] [--document DOC_ID]
+assistant ingest [PATH] [--collection NAME] [--rebuild]
+assistant docs list|add FILE...|remove DOC_ID...|reindex [DOC_ID...] [--collection NAME]
+assistant collections
 assistant serve [--host 127.0.0.1] [--port 7860]
 assistant eval [--questions FILE] [--out DIR] [--min METRIC=VALUE ...]
 """
@@ -17,11 +19,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import AssistantError
+from .config import Settings
+from .errors import AssistantError, CorpusError
+from .index import IngestReport
+from .library import Library
 from .models import Answer, Message
 from .pipeline import Assistant
 
 EXIT_ERROR = 2
+EXIT_SKIPPED = 1  # the index was updated, but some files could not be read
 
 
 class _HistoryAction(argparse.Action):
@@ -36,7 +42,7 @@ class _HistoryAction(argparse.Action):
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", type=Path, help="corpus folder (default ./corpus)")
     parser.add_argument("--index", type=Path, help="index folder (default ./.assistant)")
-    parser.add_argument("--collection", help="collection name (default 'default')")
+    parser.add_argument("--collection", help="collection name (default: the corpus folder's, 'default')")
     parser.add_argument(
         "--llm",
         choices=["extractive", "llamacpp", "openai", "ollama"],
@@ -55,15 +61,27 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--user", action=_HistoryAction, help="an earlier user turn (repeatable)")
     ask.add_argument("--assistant", action=_HistoryAction, help="an earlier assistant turn (repeatable)")
     ask.add_argument("--history", type=Path, help="JSON file: a list of {role, content} messages")
+    _document_filter(ask)
     _common(ask)
 
     chat = commands.add_parser("chat", help="interactive chat in the terminal")
+    _document_filter(chat)
     _common(chat)
 
     ingest = commands.add_parser("ingest", help="build or update the index")
-    ingest.add_argument("path", nargs="?", type=Path, help="corpus folder (default ./corpus)")
-    ingest.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
+    ingest.add_argument(
+        "path", nargs="?", type=Path, help="corpus folder (default ./corpus); with --collection, registers it"
+    )
+    ingest.add_argument("--rebuild", action="store_true", help="build a fresh index and swap it in")
     _common(ingest)
+
+    docs = commands.add_parser("docs", help="list, add, remove or re-index a collection's documents")
+    docs.add_argument("action", choices=["list", "add", "remove", "reindex"])
+    docs.add_argument("items", nargs="*", help="files to add, or doc_ids to remove or re-index")
+    _common(docs)
+
+    collections = commands.add_parser("collections", help="list the collections and their folders")
+    _common(collections)
 
     serve = commands.add_parser("serve", help="web UI, HTTP API and embed page")
     serve.add_argument("--host", default="127.0.0.1")
@@ -78,9 +96,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _document_filter(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--document",
+        action="append",
+        dest="documents",
+        metavar="DOC_ID",
+        help="only this document (repeatable)",
+    )
+
+
+def _library(args: argparse.Namespace) -> Library:
+    corpus = getattr(args, "path", None) if not args.collection else None
+    return Library(Settings.load(corpus_dir=corpus or args.corpus, index_dir=args.index, llm=args.llm))
+
+
 def _assistant(args: argparse.Namespace) -> Assistant:
-    corpus = getattr(args, "path", None) or args.corpus
-    return Assistant(corpus_dir=corpus, index_dir=args.index, collection=args.collection, llm=args.llm)
+    """The assistant of ``--collection`` (the default collection without it)."""
+    return _library(args).assistant(args.collection)
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -93,7 +126,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     history = list(getattr(args, "turns", None) or [])
     if args.history:
         history = _read_history(args.history) + history
-    answer = bot.ask(args.question, history)
+    answer = bot.ask(args.question, history, documents=args.documents)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else format_answer(answer))
     return 0
 
@@ -115,7 +148,8 @@ def format_answer(answer: Answer) -> str:
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
-            lines.append(f"  [{c.marker}] {c.doc_id}, paragraph {c.paragraph}: “{c.quote}”")
+            page = f", page {c.page}" if c.page is not None else ""
+            lines.append(f"  [{c.marker}] {c.title}{page}, paragraph {c.paragraph}: “{c.quote}”")
     return "\n".join(lines)
 
 
@@ -136,7 +170,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             history = []
             continue
         try:
-            answer = bot.ask(question, history)
+            answer = bot.ask(question, history, documents=args.documents)
         except AssistantError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             continue
@@ -145,12 +179,56 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    bot = _assistant(args)
-    report = bot.ingest(rebuild=args.rebuild, progress=_progress)
+    library = _library(args)
+    if args.collection and args.collection != library.default and args.path:
+        info = library.register(args.collection, args.path)
+        print(f"Collection {info.name!r} reads {info.corpus_dir}.", file=sys.stderr)
+    report = library.assistant(args.collection).ingest(rebuild=args.rebuild, progress=_progress)
+    return _print_report(report)
+
+
+def _print_report(report: IngestReport) -> int:
+    """The counts on stdout, each skipped file and why on stderr; exit status 1 if any was skipped."""
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
         f"{len(report.unchanged)} unchanged; {report.chunks} chunks in {report.seconds:.1f} s"
     )
+    for reason in report.skipped.values():
+        print(f"Skipped: {reason}", file=sys.stderr)
+    return EXIT_SKIPPED if report.skipped else 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    library = _library(args)
+    if args.action == "list":
+        for doc in library.documents(args.collection):
+            pages = f", {doc.pages} pages" if doc.pages else ""
+            state = "changed, not re-indexed" if doc.changed else "indexed" if doc.indexed else "not indexed"
+            print(f"{doc.doc_id}\t{doc.title}\t{doc.format}{pages}, {doc.chunks} chunks, {state}\t{doc.path}")
+    elif args.action == "add":
+        if not args.items:
+            raise CorpusError("Name the files to add: assistant docs add FILE [FILE ...].")
+        for item in args.items:
+            path = Path(item)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise CorpusError(f"Cannot read {path}: {exc.strerror}.") from None
+            _print_report(library.add(args.collection, path.name, data, progress=_progress))
+    elif args.action == "remove":
+        if not args.items:
+            raise CorpusError("Name the doc_ids to remove (see `assistant docs list`).")
+        for doc_id in args.items:
+            kept = library.remove(args.collection, doc_id)
+            print(f"Removed {doc_id}; its file is kept in {kept}.")
+    else:
+        return _print_report(library.reindex(args.collection, args.items, progress=_progress))
+    return 0
+
+
+def cmd_collections(args: argparse.Namespace) -> int:
+    for info in _library(args).collections():
+        print(f"{info.name}\t{info.corpus_dir}")
     return 0
 
 
@@ -171,6 +249,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ask": cmd_ask,
     "chat": cmd_chat,
     "ingest": cmd_ingest,
+    "docs": cmd_docs,
+    "collections": cmd_collections,
     "serve": cmd_serve,
     "eval": cmd_eval,
 }

@@ -37,6 +37,13 @@ def _bundled(name: str) -> Path:
     return PROJECT_DIR / name
 
 
+COLLECTION_NAME_RULE = "use 3-60 ASCII letters, digits, '-' or '_'"
+
+
+def is_collection_name(name: str) -> bool:
+    return re.fullmatch(r"[A-Za-z0-9_-]{3,60}", name) is not None
+
+
 class Settings(BaseSettings):
     """Settings of one assistant; see the README's configuration table."""
 
@@ -59,6 +66,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: float = Field(default=60.0, ge=0.0, le=100_000.0)  # per client on /api/*; 0 = off
     rate_limit_burst: int = Field(default=30, ge=1, le=10_000)
     max_body_bytes: int = Field(default=262_144, ge=256, le=64 * 1024 * 1024)
+    # Document management over HTTP (upload, remove, re-index) needs this token; without it, it is off.
+    admin_token: SecretStr | None = None
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     queue_size: int = Field(default=64, ge=1, le=10_000)
     queue_concurrency: int = Field(default=8, ge=1, le=256)
     chunk_chars: int = Field(default=700, ge=100, le=4000)
@@ -85,8 +95,8 @@ class Settings(BaseSettings):
     @field_validator("collection")
     @classmethod
     def _collection_name(cls, value: str) -> str:
-        if not (3 <= len(value) <= 60) or not value.replace("-", "").replace("_", "").isalnum():
-            raise ValueError("use 3-60 letters, digits, '-' or '_'")
+        if not is_collection_name(value):
+            raise ValueError(COLLECTION_NAME_RULE)
         return value
 
     @field_validator("allowed_origins")

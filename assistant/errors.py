@@ -27,6 +27,22 @@ class CorpusError(AssistantError):
     """The corpus folder or one of its files cannot be read."""
 
 
+class InvalidDocumentError(CorpusError):
+    """A file offered to a collection is not a usable document; nothing was changed."""
+
+
+class NotFoundError(AssistantError):
+    """A collection or document that does not exist was asked for."""
+
+
+class AccessError(AssistantError):
+    """Document management was asked for without the admin token (or with a wrong one)."""
+
+
+class ManagementOffError(AccessError):
+    """Document management over HTTP is off: no admin token is configured."""
+
+
 class IndexStoreError(AssistantError):
     """The index cannot be opened, built or queried."""
 
@@ -44,12 +60,16 @@ class BackendError(AssistantError):
 
 
 __all__ = [
+    "AccessError",
     "AssistantError",
     "BackendError",
     "ConfigError",
     "CorpusError",
     "IndexBusyError",
     "IndexStoreError",
+    "InvalidDocumentError",
+    "ManagementOffError",
+    "NotFoundError",
     "QuestionError",
     "QuestionTooLongError",
 ]

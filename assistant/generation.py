@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .config import Settings
 from .lexical import METONYMS, stem
-from .models import Chunk, Sentence
+from .models import Chunk, Message, Sentence
 from .questions import QuestionInfo, has_expected, stance_of
 from .retrieval import Retrieval, Retriever, ScoredSentence
 
@@ -91,6 +91,10 @@ class Generator(ABC):
     def stream(self, request: Request) -> Iterator[str | Draft]:
         """Text as it is produced (for display only), then the final draft; by default no text."""
         yield self.generate(request)
+
+    def rewrite_followup(self, question: str, history: Sequence[Message]) -> str | None:
+        """A standalone version of a follow-up question, or None to keep the rule-based rewrite."""
+        return None
 
 
 REFUSAL_NOT_COVERED = "The essay does not address this question, so I cannot answer it from the text."

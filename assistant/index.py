@@ -1,10 +1,17 @@
-"""The vector index: chunks and sentences with their embeddings, in Chroma.
+"""The vector index: documents, chunks and sentences with their embeddings, all in Chroma.
 
-Two Chroma collections per assistant collection: ``<name>-chunks`` (retrieval) and
-``<name>-sentences`` (the sentences that get quoted). A JSON manifest beside them
-records each document's content hash and chunk ids, so ``ingest`` re-embeds only
-what changed; it is written last, atomically, so a killed ingest leaves a manifest
-that still describes what is stored, or no manifest (which forces a rebuild).
+Each assistant collection is a *generation* of three Chroma collections,
+``<name>.<generation>.documents`` (each document's stored text, hash and page
+offsets: what citations quote and the reading view shows), ``.chunks`` (what is
+retrieved) and ``.sentences`` (what is quoted), plus a pointer collection
+``<name>.current`` whose metadata names the live generation. Everything lives in
+the store, so several web workers can share one Chroma server with no local state.
+
+``ingest`` updates the live generation document by document (a document's record is
+written last, so a killed ingest leaves at worst chunks that no record counts, which
+the health check sees). A rebuild writes a new generation beside the live one and
+then moves the pointer: readers keep answering from the old generation until they
+notice the swap, and the generation before the previous one is dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +19,6 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,14 +37,16 @@ from chromadb.api.types import Embeddings as ChromaEmbeddings
 from .chunking import chunk_document
 from .config import Settings
 from .embedding import MODEL_NAME, MiniLMEmbeddings
-from .errors import IndexBusyError, IndexStoreError
-from .models import Chunk, Document, Sentence
+from .errors import CorpusError, IndexBusyError, IndexStoreError
+from .models import Chunk, Document, Sentence, Source
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PAGE = 10_000  # rows per read from Chroma
+KINDS = ("documents", "chunks", "sentences")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Loader = Callable[[Source], Document]
 
 
 class MiniLMFunction(EmbeddingFunction[Documents]):
@@ -70,6 +78,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # file -> why it could not be read
     chunks: int = 0
     seconds: float = 0.0
 
@@ -79,13 +88,13 @@ class IngestReport:
 
 
 class Index:
-    """One collection's chunks and sentences in Chroma, plus its manifest."""
+    """One collection's documents, chunks and sentences in Chroma."""
 
     def __init__(self, settings: Settings, embeddings: MiniLMEmbeddings) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self.function = MiniLMFunction(embeddings)
-        self.manifest_path = settings.index_dir / f"{settings.collection}.manifest.json"
+        self.name = settings.collection
 
     # -- opening -------------------------------------------------------------------------
 
@@ -120,60 +129,136 @@ class Index:
         if not self.settings.chroma_host:
             self.check_not_busy()
             _stop_cached_system(self.settings.index_dir / "chroma")
-        for attribute in ("client", "chunk_store", "sentence_store"):
+        self.__dict__.pop("client", None)
+        self.release_stores()
+
+    def release_stores(self) -> None:
+        """Forget which generation and collections were open, so the live ones are opened next."""
+        for attribute in ("generation", "document_store", "chunk_store", "sentence_store"):
             self.__dict__.pop(attribute, None)
 
-    def _collection(self, kind: str) -> Collection:
+    def _open(self, name: str, *, create: bool = True) -> Collection:
         try:
+            if not create:
+                return self.client.get_collection(name, embedding_function=self.function)  # type: ignore[arg-type]
             return self.client.get_or_create_collection(
-                f"{self.settings.collection}-{kind}",
+                name,
                 embedding_function=self.function,  # type: ignore[arg-type]
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except Exception as exc:
-            raise IndexStoreError(f"Cannot open the {kind} collection: {exc}") from exc
+            raise IndexStoreError(f"Cannot open the collection {name}: {exc}") from exc
+
+    @property
+    def pointer_name(self) -> str:
+        return f"{self.name}.current"
+
+    def _pointer(self) -> dict[str, Any] | None:
+        """The pointer's metadata (generation, fingerprint, previous), or None if there is no index."""
+        try:
+            names = {c.name for c in self.client.list_collections()}
+            if self.pointer_name not in names:
+                return None
+            return dict(self.client.get_collection(self.pointer_name).metadata or {})
+        except IndexStoreError:
+            raise
+        except Exception as exc:
+            raise IndexStoreError(f"Cannot read the index: {exc}") from exc
+
+    def _live_pointer(self) -> dict[str, Any] | None:
+        pointer = self._pointer()
+        if not pointer or pointer.get("fingerprint") != json.dumps(self.fingerprint()):
+            return None  # no index, or one built with other settings: it must be rebuilt
+        return pointer
+
+    def live_generation(self) -> str | None:
+        """The generation readers should use now (asked of the store, not cached)."""
+        pointer = self._live_pointer()
+        return str(pointer["generation"]) if pointer else None
+
+    def version(self) -> str | None:
+        """Changes whenever the live index does (a swap or an update): readers compare it."""
+        pointer = self._live_pointer()
+        return f"{pointer['generation']}:{pointer.get('updated', 0)}" if pointer else None
+
+    @cached_property
+    def generation(self) -> str:
+        """The generation this object reads and updates; a fresh one if there is no index yet."""
+        return self.live_generation() or _new_generation()
+
+    def _store(self, kind: str, generation: str | None = None) -> Collection:
+        return self._open(f"{self.name}.{generation or self.generation}.{kind}")
+
+    @cached_property
+    def document_store(self) -> Collection:
+        return self._store("documents")
 
     @cached_property
     def chunk_store(self) -> Collection:
-        return self._collection("chunks")
+        return self._store("chunks")
 
     @cached_property
     def sentence_store(self) -> Collection:
-        return self._collection("sentences")
+        return self._store("sentences")
 
-    # -- manifest ------------------------------------------------------------------------
+    # -- what is stored ----------------------------------------------------------------------
 
     def fingerprint(self) -> dict[str, Any]:
         """Settings that, when changed, make every stored chunk invalid."""
         return {"schema": SCHEMA_VERSION, "model": MODEL_NAME, "chunk_chars": self.settings.chunk_chars}
 
     def read_manifest(self) -> dict[str, Any] | None:
-        try:
-            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        """The live generation and its documents (sha256, path, title, chunks); None without an index."""
+        if self.live_generation() is None:
             return None
-        except (OSError, ValueError) as exc:
-            log.warning(
-                "Index manifest %s is unreadable (%s); the index will be rebuilt.", self.manifest_path, exc
-            )
-            return None
-        if not isinstance(manifest, dict) or manifest.get("fingerprint") != self.fingerprint():
-            return None
-        return manifest
+        rows = self._rows(self.document_store, include=["metadatas"])
+        documents = {
+            doc_id: {key: meta[key] for key in ("sha256", "path", "title", "chunks")}
+            for doc_id, _, meta in rows
+        }
+        return {"generation": self.generation, "documents": documents}
 
-    def _write_manifest(self, docs: dict[str, Any]) -> None:
-        tmp = self.manifest_path.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps({"fingerprint": self.fingerprint(), "documents": docs}, indent=1), encoding="utf-8"
-        )
-        os.replace(tmp, self.manifest_path)
-
-    def is_stale(self, documents: list[Document]) -> bool:
+    def is_stale(self, sources: list[Source]) -> bool:
         manifest = self.read_manifest()
         if manifest is None:
             return True
         stored = {doc_id: entry["sha256"] for doc_id, entry in manifest["documents"].items()}
-        return stored != {doc.doc_id: doc.sha256 for doc in documents}
+        return stored != {source.doc_id: source.sha256 for source in sources}
+
+    def is_healthy(self) -> bool:
+        """The live generation exists and its chunks are exactly those its documents count."""
+        try:
+            manifest = self.read_manifest()
+            if manifest is None:
+                return False
+            expected = sum(int(entry["chunks"]) for entry in manifest["documents"].values())
+            return self.chunk_store.count() == expected
+        except Exception as exc:
+            log.warning("The index cannot be read (%s).", exc)
+            return False
+
+    def documents(self) -> list[Document]:
+        """The indexed documents with their stored texts, in doc_id order."""
+        if self.live_generation() is None:
+            return []
+        rows = self._rows(self.document_store, include=["documents", "metadatas"])
+        return sorted(
+            (_document_from_row(doc_id, text, meta) for doc_id, text, meta in rows), key=lambda d: d.doc_id
+        )
+
+    def _rows(self, store: Collection, include: list[str]) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every row of ``store``, a page at a time: one unbounded get() fails past ~100k rows."""
+        rows: list[tuple[str, str, dict[str, Any]]] = []
+        while True:
+            try:
+                got = store.get(include=include, limit=PAGE, offset=len(rows))  # type: ignore[arg-type]
+            except Exception as exc:
+                raise IndexStoreError(f"Cannot read the index: {exc}") from exc
+            if not got["ids"]:
+                return rows
+            texts = got["documents"] or [""] * len(got["ids"])
+            metas = got["metadatas"] or [{}] * len(got["ids"])
+            rows += [(i, t, dict(m)) for i, t, m in zip(got["ids"], texts, metas, strict=True)]
 
     # -- ingest --------------------------------------------------------------------------
 
@@ -204,61 +289,125 @@ class Index:
             yield
 
     def ingest(
-        self, documents: list[Document], *, rebuild: bool = False, progress: Progress | None = None
+        self,
+        sources: list[Source],
+        load: Loader,
+        *,
+        rebuild: bool = False,
+        force: frozenset[str] = frozenset(),
+        progress: Progress | None = None,
     ) -> IngestReport:
-        """Bring the index in line with ``documents``, embedding only what changed."""
+        """Bring the index in line with ``sources``, reading and embedding only what changed.
+
+        ``rebuild`` (or an index that is missing, damaged or built with other settings)
+        builds a new generation and swaps it in when complete; ``force`` re-embeds
+        those doc_ids even if unchanged.
+        """
         began = time.perf_counter()
-        report = IngestReport()
         with self._lock(), _store_errors("update the index"):
-            manifest = None if rebuild else self.read_manifest()
-            if manifest is None:
-                self._drop_collections()
-            stored: dict[str, Any] = dict(manifest["documents"]) if manifest else {}
-            current = {doc.doc_id: doc for doc in documents}
-            for doc_id in sorted(set(stored) - set(current)):
-                self._delete(stored.pop(doc_id)["chunk_ids"])
-                report.removed.append(doc_id)
-            for number, doc in enumerate(documents, start=1):
-                if progress:
-                    progress("documents", number - 1, len(documents))
-                previous = stored.get(doc.doc_id)
-                if previous and previous["sha256"] == doc.sha256:
-                    report.unchanged.append(doc.doc_id)
-                    continue
-                if previous:
-                    self._delete(previous["chunk_ids"])
-                chunks = chunk_document(doc, self.settings.chunk_chars)
-                self._add(chunks)
-                stored[doc.doc_id] = {
-                    "sha256": doc.sha256,
-                    "path": doc.path,
-                    "title": doc.title,
-                    "chunk_ids": [c.chunk_id for c in chunks],
-                }
-                (report.updated if previous else report.added).append(doc.doc_id)
-                # Save after each document so a killed ingest keeps what it finished.
-                self._write_manifest(stored)
-            self._write_manifest(stored)
-            if progress:
-                progress("documents", len(documents), len(documents))
-        report.chunks = sum(len(entry["chunk_ids"]) for entry in stored.values())
+            self.release_stores()
+            if rebuild or not self.is_healthy():
+                # Built beside the live generation, which readers keep using until the swap.
+                builder = Index(self.settings, self.embeddings)
+                builder.__dict__.update(client=self.client, generation=_new_generation())
+                report = builder._update(sources, load, {}, force, progress)
+                builder._swap()
+                self.release_stores()
+            else:
+                stored = (self.read_manifest() or {"documents": {}})["documents"]
+                report = self._update(sources, load, stored, force, progress)
+                if report.changed:
+                    self._point(self.generation, self._pointer() or {})
         report.seconds = time.perf_counter() - began
         return report
 
-    def _drop_collections(self) -> None:
-        for kind in ("chunks", "sentences"):
-            name = f"{self.settings.collection}-{kind}"
-            if name in {c.name for c in self.client.list_collections()}:
-                self.client.delete_collection(name)
-        for attribute in ("chunk_store", "sentence_store"):
-            self.__dict__.pop(attribute, None)
-        self.manifest_path.unlink(missing_ok=True)
+    def _update(
+        self,
+        sources: list[Source],
+        load: Loader,
+        stored: dict[str, Any],
+        force: frozenset[str],
+        progress: Progress | None,
+    ) -> IngestReport:
+        report = IngestReport()
+        for doc_id in sorted(set(stored) - {source.doc_id for source in sources}):
+            self._delete(doc_id)
+            report.removed.append(doc_id)
+        for number, source in enumerate(sources, start=1):
+            if progress:
+                progress("documents", number - 1, len(sources))
+            previous = stored.get(source.doc_id)
+            if previous and previous["sha256"] == source.sha256 and source.doc_id not in force:
+                report.unchanged.append(source.doc_id)
+                continue
+            try:
+                doc = load(source)
+            except CorpusError as exc:  # one unreadable file must not keep the others out
+                log.warning("Skipping %s", exc)
+                report.skipped[source.path] = str(exc)
+                continue
+            self._replace(doc, previous is not None)
+            (report.updated if previous else report.added).append(source.doc_id)
+        if progress:
+            progress("documents", len(sources), len(sources))
+        report.chunks = self.chunk_store.count()
+        return report
 
-    def _delete(self, chunk_ids: list[str]) -> None:
-        if chunk_ids:
-            self.chunk_store.delete(ids=chunk_ids)
-            where = cast(Where, {"chunk_id": {"$in": chunk_ids}})
-            self.sentence_store.delete(where=where)
+    def remove(self, doc_ids: list[str]) -> None:
+        """Take documents out of the live generation (their chunks and sentences too)."""
+        with self._lock(), _store_errors("update the index"):
+            self.release_stores()
+            for doc_id in doc_ids:
+                self._delete(doc_id)
+            self._point(self.generation, self._pointer() or {})
+
+    def _replace(self, doc: Document, existed: bool) -> None:
+        if existed:
+            self._delete(doc.doc_id)
+        chunks = chunk_document(doc, self.settings.chunk_chars)
+        self._add(chunks)
+        # The document's record last: it is what says the document is fully indexed.
+        self.document_store.upsert(
+            ids=[doc.doc_id],
+            documents=[doc.text],
+            embeddings=self.embeddings.encode([doc.title]),
+            metadatas=[_document_metadata(doc, len(chunks))],
+        )
+
+    def _swap(self) -> None:
+        """Point readers at the freshly built generation; drop all but it and the one before."""
+        old = self._pointer() or {}
+        previous = str(old.get("generation", ""))
+        self._point(self.generation, old, previous=previous)
+        keep = {f"{self.name}.{g}.{kind}" for g in (self.generation, previous) for kind in KINDS}
+        for collection in self.client.list_collections():
+            name = collection.name
+            ours = name.startswith(f"{self.name}.") and name != self.pointer_name
+            if (ours and name not in keep) or name in (f"{self.name}-chunks", f"{self.name}-sentences"):
+                self.client.delete_collection(name)  # older generations, and the layout before generations
+        log.info("Index %s now serves generation %s.", self.name, self.generation)
+
+    def _point(self, generation: str, old: dict[str, Any], previous: str | None = None) -> None:
+        """Write the pointer: the live generation, the one before it, and when it last changed."""
+        metadata = {
+            "generation": generation,
+            "previous": old.get("previous", "") if previous is None else previous,
+            "fingerprint": json.dumps(self.fingerprint()),
+            "updated": time.time_ns(),
+        }
+        try:
+            if old:
+                self.client.get_collection(self.pointer_name).modify(metadata=metadata)
+            else:
+                self.client.create_collection(self.pointer_name, metadata=metadata)
+        except Exception as exc:
+            raise IndexStoreError(f"Cannot update the index pointer: {exc}") from exc
+
+    def _delete(self, doc_id: str) -> None:
+        where = cast(Where, {"doc_id": doc_id})
+        self.document_store.delete(ids=[doc_id])
+        self.chunk_store.delete(where=where)
+        self.sentence_store.delete(where=where)
 
     def _add(self, chunks: list[Chunk]) -> None:
         if not chunks:
@@ -282,36 +431,34 @@ class Index:
     # -- reading -------------------------------------------------------------------------
 
     def chunks(self) -> list[Chunk]:
-        """Every stored chunk, rebuilt with its sentences, in document order.
-
-        Read a page at a time: one unbounded get() fails past ~100k chunks ("too many SQL variables").
-        """
-        chunks: list[Chunk] = []
-        while True:
-            try:
-                got = self.chunk_store.get(include=["documents", "metadatas"], limit=PAGE, offset=len(chunks))
-            except Exception as exc:
-                raise IndexStoreError(f"Cannot read the index: {exc}") from exc
-            if not got["ids"]:
-                break
-            rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-            chunks += [_chunk_from_row(chunk_id, text, dict(meta)) for chunk_id, text, meta in rows]
+        """Every stored chunk, rebuilt with its sentences, in document order."""
+        rows = self._rows(self.chunk_store, include=["documents", "metadatas"])
+        chunks = [_chunk_from_row(chunk_id, text, meta) for chunk_id, text, meta in rows]
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
-    def query_chunks(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The ``k`` nearest chunks as (chunk_id, cosine similarity)."""
-        return self._query(self.chunk_store, vector, k)
+    def query_chunks(
+        self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunks as (chunk_id, cosine similarity), optionally within some documents."""
+        return self._query(self.chunk_store, vector, k, doc_ids)
 
-    def query_sentences(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def query_sentences(
+        self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None
+    ) -> list[tuple[str, float]]:
         """The ``k`` nearest sentences as (sentence_id, cosine similarity)."""
-        return self._query(self.sentence_store, vector, k)
+        return self._query(self.sentence_store, vector, k, doc_ids)
 
-    def _query(self, store: Collection, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+    def _query(
+        self, store: Collection, vector: np.ndarray, k: int, doc_ids: list[str] | None
+    ) -> list[tuple[str, float]]:
+        where = cast(Where, {"doc_id": {"$in": doc_ids}}) if doc_ids else None
         try:
             count = store.count()
             if count == 0:
                 return []
-            got = store.query(query_embeddings=[vector], n_results=min(k, count), include=["distances"])
+            got = store.query(
+                query_embeddings=[vector], n_results=min(k, count), where=where, include=["distances"]
+            )
         except Exception as exc:
             raise IndexStoreError(f"Cannot query the index: {exc}") from exc
         distances = (got["distances"] or [[]])[0]
@@ -349,14 +496,44 @@ def _stop_cached_system(folder: Path) -> None:
             log.debug("Stopping the old Chroma instance failed: %s", exc)
 
 
+def _new_generation() -> str:
+    """Sortable and unique enough for one collection: the time in milliseconds, in hex."""
+    return f"g{time.time_ns() // 1_000_000:x}"
+
+
 def sentence_id(chunk_id: str, sentence: Sentence) -> str:
     return f"{chunk_id}/{sentence.index}"
 
 
+def _document_metadata(doc: Document, chunks: int) -> dict[str, str | int]:
+    return {
+        "doc_id": doc.doc_id,
+        "path": doc.path,
+        "sha256": doc.sha256,
+        "title": doc.title,
+        "chunks": chunks,
+        "metadata": json.dumps(doc.metadata),
+        "pages": json.dumps(doc.pages),
+    }
+
+
+def _document_from_row(doc_id: str, text: str, meta: dict[str, Any]) -> Document:
+    return Document(
+        doc_id=doc_id,
+        path=str(meta["path"]),
+        text=text,
+        sha256=str(meta["sha256"]),
+        title=str(meta["title"]),
+        metadata=json.loads(meta["metadata"]),
+        pages=tuple(json.loads(meta["pages"])),
+    )
+
+
 def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
-    spans = [[s.start, s.end, s.index] for s in chunk.sentences]
+    spans = [[s.start, s.end, s.index, s.page] for s in chunk.sentences]
     return {
         "doc_id": chunk.doc_id,
+        "title": chunk.title,
         "paragraph": chunk.paragraph,
         "start": chunk.start,
         "end": chunk.end,
@@ -367,7 +544,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
 def _chunk_from_row(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     start, paragraph, doc_id = int(meta["start"]), int(meta["paragraph"]), str(meta["doc_id"])
     sentences = tuple(
-        Sentence(doc_id, paragraph, index, s, e, text[s - start : e - start])
-        for s, e, index in json.loads(meta["sentences"])
+        Sentence(doc_id, paragraph, index, s, e, text[s - start : e - start], page)
+        for s, e, index, page in json.loads(meta["sentences"])
     )
-    return Chunk(chunk_id, doc_id, paragraph, start, int(meta["end"]), text, sentences)
+    return Chunk(chunk_id, doc_id, paragraph, start, int(meta["end"]), text, sentences, str(meta["title"]))

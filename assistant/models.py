@@ -6,6 +6,7 @@ Document -> Chunk (with its Sentences) -> Passage (a retrieved chunk with scores
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -22,14 +23,31 @@ class Message:
 
 @dataclass(frozen=True)
 class Document:
-    """A corpus file exactly as loaded; ``text`` is what every offset refers to."""
+    """A corpus file as loaded; ``text`` (the file's text, or the text extracted from
+    an HTML, PDF or Word file) is what every offset refers to."""
 
     doc_id: str
     path: str
     text: str
-    sha256: str
+    sha256: str  # of the file's bytes, so a changed file is found without extracting it
     title: str
     metadata: dict[str, str] = field(default_factory=dict)
+    pages: tuple[int, ...] = ()  # offset in ``text`` where each page starts (PDFs); empty if unpaged
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding ``offset``, or None for an unpaged document."""
+        if not self.pages:
+            return None
+        return max(1, bisect_right(self.pages, offset))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A corpus file found on disk, identified before it is read in full."""
+
+    doc_id: str
+    path: str
+    sha256: str  # of the file's bytes: equal to the indexed one means nothing to do
 
 
 @dataclass(frozen=True)
@@ -42,6 +60,7 @@ class Sentence:
     start: int
     end: int
     text: str
+    page: int | None = None  # 1-based page where the sentence starts, for paged documents
 
     @property
     def anchor(self) -> str:
@@ -60,6 +79,7 @@ class Chunk:
     end: int
     text: str
     sentences: tuple[Sentence, ...]
+    title: str = ""  # the document's title, so a citation can name it
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,9 @@ class Citation:
 
     marker: int
     doc_id: str
+    title: str  # the document's title
+    page: int | None  # the page the quote starts on; None where the document has no pages
+    anchor: str  # the quoted sentence's anchor in the reading view, e.g. ``s-9-2``
     chunk_id: str
     paragraph: int
     quote: str
@@ -94,6 +117,7 @@ class AnswerSentence:
     text: str
     markers: list[int]
     support: float
+    sources: list[str] = field(default_factory=list)  # titles of the documents its quotes come from
 
 
 @dataclass

@@ -2,6 +2,9 @@
 
 ask() = validate -> rewrite a follow-up -> retrieve -> generate a draft -> number the
 quotes as [n] markers -> check each answer sentence against what it cites.
+
+An Assistant serves one collection: a corpus folder and its index. It notices when
+another process (or a rebuild) changes the index, and reloads what it read from it.
 """
 
 from __future__ import annotations
@@ -13,23 +16,26 @@ import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .corpus import load_corpus
+from .corpus import corpus_files, doc_id_for, file_sha256, load_document
 from .embedding import MiniLMEmbeddings
-from .errors import IndexBusyError, IndexStoreError, QuestionError, QuestionTooLongError
+from .errors import CorpusError, IndexBusyError, IndexStoreError, QuestionError, QuestionTooLongError
 from .followups import rewrite
 from .generation import Draft, ExtractiveGenerator, Generator, Quote, Request
 from .grounding import DEFAULT_CHECKER, SupportChecker
 from .index import Index, IngestReport, Progress
-from .models import Answer, AnswerSentence, Citation, Document, Message, StreamEvent
+from .models import Answer, AnswerSentence, Citation, Document, Message, Source, StreamEvent
 from .questions import analyse
 from .retrieval import LangChainRetriever, Retriever
 
 log = logging.getLogger(__name__)
 
 HistoryInput = Iterable[Message | Mapping[str, Any]] | None
+# How often (at most) an answer first checks whether the index changed under it.
+INDEX_CHECK_SECONDS = 2.0
 
 
 class Assistant:
@@ -50,51 +56,64 @@ class Assistant:
         self.checker = checker
         self.embeddings = MiniLMEmbeddings(engine=self.settings.embedder)
         self.index = Index(self.settings, self.embeddings)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._checked = time.monotonic()
 
     # -- corpus and index -----------------------------------------------------------------
 
-    def documents(self) -> list[Document]:
-        """The corpus documents, read from the corpus folder."""
-        return load_corpus(self.settings.corpus_dir)
+    def sources(self) -> list[Source]:
+        """The files of the corpus folder, identified by name and content hash (not read in full)."""
+        found: dict[str, Source] = {}
+        for path in corpus_files(self.settings.corpus_dir):
+            source = Source(doc_id_for(path), str(path), file_sha256(path))
+            if source.doc_id in found:
+                other = found[source.doc_id].path
+                raise CorpusError(f"{path} and {other} both map to doc_id {source.doc_id!r}; rename one.")
+            found[source.doc_id] = source
+        return list(found.values())
 
-    def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Index the corpus folder; unchanged documents are skipped unless ``rebuild``."""
-        documents = self.documents()
+    def documents(self) -> list[Document]:
+        """The indexed documents: their stored text is what citations quote.
+
+        Before the first ingest, the corpus folder's documents as they would be indexed.
+        """
         try:
-            report = self.index.ingest(documents, rebuild=rebuild, progress=progress)
+            indexed = self.index.documents()
+        except IndexStoreError as exc:
+            log.warning("Reading the corpus folder: the index cannot be read (%s).", exc)
+            indexed = []
+        return indexed or [load_document(Path(source.path)) for source in self.sources()]
+
+    def ingest(
+        self, *, rebuild: bool = False, force: Iterable[str] = (), progress: Progress | None = None
+    ) -> IngestReport:
+        """Index the corpus folder; unchanged documents are skipped unless ``rebuild`` or in ``force``."""
+        sources = self.sources()
+        forced = frozenset(force)
+        try:
+            report = self.index.ingest(sources, _load, rebuild=rebuild, force=forced, progress=progress)
         except IndexBusyError:
             raise
         except IndexStoreError:
             if self.settings.chroma_host:
                 raise
             self._set_aside_corrupt_index()
-            report = self.index.ingest(documents, rebuild=True, progress=progress)
-        self.__dict__.pop("retriever", None)
-        self.__dict__.pop("generator", None)
+            report = self.index.ingest(sources, _load, rebuild=True, progress=progress)
+        self.reload()
         return report
+
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        """Take documents out of the index now (their files are the caller's business)."""
+        self.index.remove(list(doc_ids))
+        self.reload()
 
     def ensure_index(self, progress: Progress | None = None) -> IngestReport | None:
         """Build or update the index if the corpus changed since it was built; else do nothing."""
-        documents = self.documents()
-        healthy = self._index_healthy()
-        if healthy and not self.index.is_stale(documents):
+        sources = self.sources()
+        if self.index.is_healthy() and not self.index.is_stale(sources):
             return None
-        if not healthy and not self.settings.chroma_host and self.index.read_manifest() is not None:
-            self._set_aside_corrupt_index()
         log.info("Index is missing or out of date; building it.")
-        return self.ingest(rebuild=not healthy, progress=progress)
-
-    def _index_healthy(self) -> bool:
-        manifest = self.index.read_manifest()
-        if manifest is None:
-            return False
-        expected = sum(len(entry["chunk_ids"]) for entry in manifest["documents"].values())
-        try:
-            return self.index.chunk_store.count() == expected
-        except Exception as exc:
-            log.warning("The index cannot be read (%s).", exc)
-            return False
+        return self.ingest(progress=progress)
 
     def _set_aside_corrupt_index(self) -> None:
         """Keep a damaged index for inspection instead of deleting it, then start afresh."""
@@ -104,8 +123,25 @@ class Assistant:
             target = folder.with_name(f"chroma.corrupt-{int(time.time())}")
             shutil.move(str(folder), str(target))
             log.warning("The index in %s was damaged; moved it to %s and rebuilding.", folder, target)
-        self.index.manifest_path.unlink(missing_ok=True)
         self.index = Index(self.settings, self.embeddings)
+
+    def reload(self) -> None:
+        """Drop what was read from the index, so the next question reads it again."""
+        for attribute in ("retriever", "generator", "extractive"):
+            self.__dict__.pop(attribute, None)
+
+    def _fresh_retriever(self) -> Retriever:
+        """The retriever, rebuilt first if the index changed since it was read (checked every few seconds)."""
+        now = time.monotonic()
+        if "retriever" in self.__dict__ and now - self._checked >= INDEX_CHECK_SECONDS:
+            self._checked = now
+            with self._lock:
+                version = self.index.version()
+                if version is not None and version != self.retriever.version:
+                    log.info("The index changed (%s); reloading it.", version)
+                    self.index.release_stores()
+                    self.reload()
+        return self.retriever
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -118,24 +154,60 @@ class Assistant:
         return LangChainRetriever(retriever=self.retriever, k=k or self.settings.top_k)
 
     @cached_property
+    def extractive(self) -> ExtractiveGenerator:
+        return ExtractiveGenerator(self.retriever, self.settings)
+
+    @cached_property
     def generator(self) -> Generator:
-        extractive = ExtractiveGenerator(self.retriever, self.settings)
+        """The configured generator: an LLM back end (verified, with extractive fallback) or extractive."""
         if self.settings.llm == "extractive":
-            return extractive
+            return self.extractive
         from .llm import build_generator  # optional back ends import their libraries lazily
 
-        return build_generator(self.settings, extractive, self.retriever, self.checker)
+        return build_generator(self.settings, self.extractive, self.retriever, self.checker)
+
+    @property
+    def generator_choices(self) -> list[str]:
+        """What ``ask(generator=...)`` accepts: the configured back end first, then "extractive"."""
+        return list(dict.fromkeys([self.settings.llm, "extractive"]))
+
+    def _generator_for(self, choice: str | None) -> Generator:
+        if choice is None or choice == self.settings.llm:
+            return self.generator
+        if choice == "extractive":
+            return self.extractive
+        raise QuestionError(
+            f"Unknown generator {choice!r}; choose one of: {', '.join(self.generator_choices)}."
+        )
 
     # -- asking -------------------------------------------------------------------------
 
-    def ask(self, question: str, history: HistoryInput = None) -> Answer:
-        """Answer ``question`` from the corpus, with ``history`` as the conversation so far."""
-        for event in self.ask_stream(question, history):
+    def ask(
+        self,
+        question: str,
+        history: HistoryInput = None,
+        *,
+        documents: Iterable[str] | None = None,
+        generator: str | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the corpus, with ``history`` as the conversation so far.
+
+        ``documents`` (doc_ids) limits the answer to those documents; ``generator`` picks
+        one of :attr:`generator_choices` (the configured one by default).
+        """
+        for event in self.ask_stream(question, history, documents=documents, generator=generator):
             if event.answer is not None:
                 return event.answer
         raise AssertionError("ask_stream ended without a final answer")  # pragma: no cover
 
-    def ask_stream(self, question: str, history: HistoryInput = None) -> Iterator[StreamEvent]:
+    def ask_stream(
+        self,
+        question: str,
+        history: HistoryInput = None,
+        *,
+        documents: Iterable[str] | None = None,
+        generator: str | None = None,
+    ) -> Iterator[StreamEvent]:
         """Like :meth:`ask`, as events: tokens (if the generator streams), each sentence, the answer.
 
         Validation errors are raised before the first event, so a caller can still
@@ -144,11 +216,21 @@ class Assistant:
         began = time.perf_counter()
         question = self.validate_question(question)
         turns = self.validate_history(history)
-        return self._stream(question, turns, began)
+        doc_ids = self.validate_documents(documents)
+        chosen = self._generator_for(generator)
+        return self._stream(question, turns, doc_ids, chosen, began)
 
-    def _stream(self, question: str, turns: list[Message], began: float) -> Iterator[StreamEvent]:
-        standalone, wants_more = self._standalone(question, turns)
-        retrieval = self.retriever.retrieve(standalone)
+    def _stream(
+        self,
+        question: str,
+        turns: list[Message],
+        doc_ids: list[str] | None,
+        generator: Generator,
+        began: float,
+    ) -> Iterator[StreamEvent]:
+        retriever = self._fresh_retriever()
+        standalone, wants_more = self._standalone(question, turns, generator)
+        retrieval = retriever.retrieve(standalone, doc_ids=doc_ids)
         retrieved = time.perf_counter()
         request = Request(
             question=question,
@@ -159,13 +241,13 @@ class Assistant:
             wants_more=wants_more,
         )
         draft: Draft | None = None
-        for item in self.generator.stream(request):
+        for item in generator.stream(request):
             if isinstance(item, Draft):
                 draft = item
             else:
                 yield StreamEvent("token", text=item)
         if draft is None:
-            raise AssertionError(f"{self.generator.name} produced no draft")  # pragma: no cover
+            raise AssertionError(f"{generator.name} produced no draft")  # pragma: no cover
         generated = time.perf_counter()
         answer = self._assemble(question, standalone, draft)
         for sentence in answer.sentences:
@@ -196,6 +278,22 @@ class Assistant:
             )
         return question
 
+    def validate_documents(self, documents: Iterable[str] | None) -> list[str] | None:
+        """The doc_ids to search, each checked against the index; None for all of them."""
+        if documents is None or isinstance(documents, str):
+            documents = [documents] if isinstance(documents, str) else []
+        wanted = list(dict.fromkeys(documents))
+        if not wanted:
+            return None
+        known = self._fresh_retriever().doc_ids
+        unknown = [doc_id for doc_id in wanted if doc_id not in known]
+        if unknown:
+            raise QuestionError(
+                f"No document {unknown[0]!r} in collection {self.settings.collection!r}; "
+                f"choose from: {', '.join(known) or 'none (the collection is empty)'}."
+            )
+        return wanted
+
     def validate_history(self, history: HistoryInput) -> list[Message]:
         """Check roles and contents; keep only the configured number of recent turns."""
         turns = []
@@ -209,13 +307,18 @@ class Assistant:
         keep = self.settings.history_turns * 2
         return turns[-keep:] if keep else []
 
-    def _standalone(self, question: str, turns: list[Message]) -> tuple[str, bool]:
+    def _standalone(self, question: str, turns: list[Message], generator: Generator) -> tuple[str, bool]:
         """Rewrite each earlier user turn in order, so chains of follow-ups resolve too."""
         previous: str | None = None
         for position, turn in enumerate(turns):
             if turn.role == "user":
                 previous = rewrite(turn.content, turns[:position], previous).question
         result = rewrite(question, turns, previous)
+        if turns and not result.wants_more:
+            # A language model, when there is one, reads the conversation better than the rules.
+            modelled = generator.rewrite_followup(question, turns)
+            if modelled:
+                return modelled, False
         return result.question, result.wants_more
 
     def _already_quoted(self, turns: list[Message]) -> frozenset[tuple[str, int]]:
@@ -236,12 +339,13 @@ class Assistant:
                 numbers.append(markers[key])
             premise = " ".join(q.sentence.text for q in drafted.quotes)
             score = self.checker(premise, drafted.text) if drafted.quotes else 0.0
-            sentences.append(AnswerSentence(drafted.text, numbers, round(score, 4)))
-        text = " ".join(s.text + "".join(f" [{n}]" for n in s.markers) for s in sentences)
+            sources = list(dict.fromkeys(q.chunk.title or q.sentence.doc_id for q in drafted.quotes))
+            sentences.append(AnswerSentence(drafted.text, numbers, round(score, 4), sources))
+        several = len({c.doc_id for c in citations}) > 1
         return Answer(
             question=question,
             standalone_question=standalone,
-            answer=text,
+            answer=" ".join(_render(s, several) for s in sentences),
             refused=draft.refused,
             citations=citations,
             sentences=sentences,
@@ -251,11 +355,22 @@ class Assistant:
         )
 
 
+def _render(sentence: AnswerSentence, name_sources: bool) -> str:
+    """One answer sentence with its markers; when the answer draws on several documents, its source too."""
+    text = sentence.text + "".join(f" [{n}]" for n in sentence.markers)
+    if name_sources and sentence.sources:
+        text += f" ({'; '.join(sentence.sources)})"
+    return text
+
+
 def _citation(marker: int, quote: Quote) -> Citation:
     sentence, chunk = quote.sentence, quote.chunk
     return Citation(
         marker=marker,
         doc_id=sentence.doc_id,
+        title=chunk.title or sentence.doc_id,
+        page=sentence.page,
+        anchor=sentence.anchor,
         chunk_id=chunk.chunk_id,
         paragraph=sentence.paragraph,
         quote=sentence.text,
@@ -264,6 +379,10 @@ def _citation(marker: int, quote: Quote) -> Citation:
         passage=chunk.text,
         score=round(float(quote.score), 4),
     )
+
+
+def _load(source: Source) -> Document:
+    return load_document(Path(source.path))
 
 
 def _unpack(item: Mapping[str, Any], number: int) -> tuple[Any, Any]:

@@ -148,21 +148,32 @@ class RateLimitMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """413 for a request body over ``max_bytes``, whether it declares its length or not."""
+    """413 for a request body over ``max_bytes``, whether it declares its length or not.
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    ``larger`` maps path prefixes to their own limits (document uploads to the admin API).
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES, larger: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
-    def _message(self) -> str:
-        return (
-            f"The request body is larger than {self.max_bytes:,} bytes; send a shorter question and history."
+    def _limit(self, scope: Scope) -> int:
+        path = str(scope.get("path", ""))
+        return next(
+            (limit for prefix, limit in self.larger.items() if path.startswith(prefix)), self.max_bytes
         )
+
+    def _message(self, limit: int) -> str:
+        return f"The request body is larger than {limit:,} bytes; send a shorter question and history."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
             try:
@@ -170,8 +181,8 @@ class BodySizeLimitMiddleware:
             except ValueError:
                 await send_error(send, 400, "bad_request", "The Content-Length header is not a number.")
                 return
-            if length > self.max_bytes:
-                await send_error(send, 413, "request_too_large", self._message())
+            if length > limit:
+                await send_error(send, 413, "request_too_large", self._message(limit))
                 return
         # A body without Content-Length (chunked) is read up to the limit before the app runs,
         # then handed on as read.
@@ -184,8 +195,8 @@ class BodySizeLimitMiddleware:
                 if message["type"] != "http.request":
                     break
                 size += len(message.get("body", b""))
-                if size > self.max_bytes:
-                    await send_error(send, 413, "request_too_large", self._message())
+                if size > limit:
+                    await send_error(send, 413, "request_too_large", self._message(limit))
                     return
                 if not message.get("more_body", False):
                     break

@@ -98,8 +98,10 @@ class Retriever:
         self.index = index
         self.embeddings = embeddings
         self.top_k = top_k
+        self.version = index.version()  # read first: a change while reading shows as a new version
         self.chunks = index.chunks()
         self.by_id = {c.chunk_id: c for c in self.chunks}
+        self.doc_ids = sorted({c.doc_id for c in self.chunks})
         self.sentences = [s for c in self.chunks for s in c.sentences]
         # Sentences are in document order, so a paragraph's sentences are neighbours in this list.
         self.position = {(s.doc_id, s.start): i for i, s in enumerate(self.sentences)}
@@ -141,8 +143,11 @@ class Retriever:
         vector: np.ndarray = self.embeddings.encode([text])[0]
         return vector
 
-    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
-        """Passages by fused rank, then the sentences of those passages, best first."""
+    def retrieve(self, question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Retrieval:
+        """Passages by fused rank, then the sentences of those passages, best first.
+
+        ``doc_ids`` limits the search to those documents (all when None or empty).
+        """
         k = k or self.top_k
         question = expand_metonyms(question)
         timings: dict[str, float] = {}
@@ -152,10 +157,10 @@ class Retriever:
 
         clock = time.perf_counter()
         pool = max(k * 3, 20)
-        dense_chunks = [cid for cid, _ in self.index.query_chunks(vector, pool)]
+        dense_chunks = [cid for cid, _ in self.index.query_chunks(vector, pool, doc_ids)]
         dense_sentences = [
             self.sentence_owner[sid].chunk_id
-            for sid, _ in self.index.query_sentences(vector, pool)
+            for sid, _ in self.index.query_sentences(vector, pool, doc_ids)
             if sid in self.sentence_owner
         ]
         timings["dense"] = _since(clock)
@@ -163,6 +168,8 @@ class Retriever:
         clock = time.perf_counter()
         query_stems = stems(question, drop_frame=True)
         bm25 = self.chunk_bm25.scores(query_stems)
+        if doc_ids:
+            bm25[[i for i, c in enumerate(self.chunks) if c.doc_id not in doc_ids]] = 0.0
         lexical_chunks = [self.chunks[i].chunk_id for i in np.argsort(-bm25)[:pool] if bm25[i] > 0]
         timings["bm25"] = _since(clock)
 

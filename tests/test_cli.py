@@ -46,7 +46,8 @@ def test_ask_with_history_flags(essay_index: Path) -> None:
 def test_plain_ask_lists_numbered_sources(essay_index: Path) -> None:
     done = run("ask", "What is defensive deterrence?", index=essay_index)
     assert done.returncode == 0
-    assert "Sources:" in done.stdout and "[1] values-in-foreign-policy, paragraph 7" in done.stdout
+    assert "Sources:" in done.stdout and "[1] Values In Foreign Policy, paragraph 7" in done.stdout
+
 
 
 def test_errors_are_one_line_with_exit_code_2(essay_index: Path, tmp_path: Path) -> None:
@@ -59,7 +60,8 @@ def test_errors_are_one_line_with_exit_code_2(essay_index: Path, tmp_path: Path)
 
     (tmp_path / "bad.txt").write_bytes("caf\xe9".encode("latin-1"))
     bad = run("ingest", str(tmp_path), index=tmp_path / "idx")
-    assert bad.returncode == 2 and "bad.txt is not UTF-8" in bad.stderr
+    assert bad.returncode == 1 and "Skipped:" in bad.stderr and "bad.txt is not UTF-8" in bad.stderr
+
 
     missing = run("ask", "What?", "--corpus", str(tmp_path / "none"), index=tmp_path / "idx2")
     assert missing.returncode == 2 and "does not exist" in missing.stderr

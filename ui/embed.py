@@ -31,9 +31,15 @@ def parse_flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off")
 
 
-def embed_page(title: str, examples: Sequence[str], *, theme: Theme, show_examples: bool) -> str:
-    """The complete HTML of ``/embed``; paths are relative so it works under any mount prefix."""
+def embed_page(
+    title: str, examples: Sequence[str], *, theme: Theme, show_examples: bool, collection: str | None = None
+) -> str:
+    """The complete HTML of ``/embed``; paths are relative so it works under any mount prefix.
+
+    ``collection`` (already checked to exist) makes the page ask that collection's API.
+    """
     title = escape(title)
+    body_data = f' data-collection="{escape(collection, quote=True)}"' if collection else ""
     example_items = "".join(
         f'<li><button type="button" class="example">{escape(question)}</button></li>' for question in examples
     )
@@ -49,7 +55,7 @@ def embed_page(title: str, examples: Sequence[str], *, theme: Theme, show_exampl
 <link rel="stylesheet" href="ui-static/embed.css">
 <script src="ui-static/embed.js" defer></script>
 </head>
-<body>
+<body{body_data}>
 <div class="embed">
   <main class="chat" aria-label="Questions about {title}">
     <div class="toolbar">

@@ -68,16 +68,19 @@ def test_unusable_file_is_a_clear_error_naming_it(corpus: Path, content: bytes, 
     assert says in str(info.value)
 
 
-def test_unusable_file_leaves_the_index_as_it_was(corpus: Path, tmp_path: Path) -> None:
+def test_unusable_file_is_skipped_and_leaves_the_index_as_it_was(corpus: Path, tmp_path: Path) -> None:
     bot = Assistant(corpus_dir=corpus, index_dir=tmp_path / "idx")
     bot.ingest()
-    manifest = bot.index.manifest_path.read_bytes()
+    version = bot.index.version()
     (corpus / "bad.txt").write_bytes(b"\x00\x01binary")
-    with pytest.raises(CorpusError, match=r"bad\.txt"):
-        bot.ingest()
-    with pytest.raises(CorpusError, match=r"bad\.txt"):
-        Assistant(corpus_dir=corpus, index_dir=tmp_path / "idx").ask("What is deterrence by denial?")
-    assert bot.index.manifest_path.read_bytes() == manifest
+    report = bot.ingest()
+    assert (
+        list(report.skipped) == [str(corpus / "bad.txt")]
+        and "binary" in report.skipped[str(corpus / "bad.txt")]
+    )
+    assert not report.changed and bot.index.version() == version
+    answer = Assistant(corpus_dir=corpus, index_dir=tmp_path / "idx").ask("What is deterrence by denial?")
+    assert "denial" in answer.answer, "the readable documents are still answered from"
     (corpus / "bad.txt").unlink()
     fresh = Assistant(corpus_dir=corpus, index_dir=tmp_path / "idx")
     assert fresh.ensure_index() is None, "the index was intact: nothing to rebuild"
