@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from assistant import Answer, Assistant
+from assistant import Answer, Assistant, QuestionError
 from assistant.config import Settings
 from assistant.errors import BackendError
 from assistant.generation import ExtractiveGenerator
@@ -406,6 +406,32 @@ def test_follow_up_rewritten_by_the_model(make_bot: Callable[..., Assistant]) ->
     rewritten = "How would human security change the armed forces?"
     generator = generator_with(make_bot, fake(f"Rewritten question: {rewritten}\n"))
     assert generator.rewrite_followup("And how would that change the armed forces?", HISTORY) == rewritten
+
+
+def test_the_pipeline_asks_the_model_to_rewrite_a_follow_up(make_bot: Callable[..., Assistant]) -> None:
+    rewritten = "How would human security change the armed forces?"
+    bot = make_bot(fake(rewritten, "I cannot answer from these passages."))
+    answer = bot.ask("And how would that change the armed forces?", HISTORY)
+    assert answer.standalone_question == rewritten
+    assert not bot.ask("What is human security?").standalone_question.startswith("How would"), (
+        "a question without history is not rewritten"
+    )
+
+
+def test_the_rules_rewrite_when_the_model_cannot(make_bot: Callable[..., Assistant]) -> None:
+    bot = make_bot(Raising(error=ConnectionError("down")))
+    answer = bot.ask("And how would that change the armed forces?", HISTORY)
+    assert "human security" in answer.standalone_question.lower()
+    assert answer.generator.startswith("extractive (fallback")
+
+
+def test_extractive_can_be_chosen_per_question(make_bot: Callable[..., Assistant]) -> None:
+    bot = make_bot(fake(f"{INVENTED} [1]."))
+    assert bot.generator_choices == ["openai", "extractive"]
+    answer = bot.ask(DETERRENCE, generator="extractive")
+    assert answer.generator == "extractive" and answer.citations and "Napoleon" not in answer.answer
+    with pytest.raises(QuestionError, match="choose one of: openai, extractive"):
+        bot.ask(DETERRENCE, generator="ollama")
 
 
 @pytest.mark.parametrize("model", [fake("?!?"), fake(""), Raising(error=ConnectionError("down"))])

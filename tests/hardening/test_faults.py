@@ -247,6 +247,26 @@ def test_ingest_killed_at_a_random_point(index_copy: Path, tmp_path: Path, mode:
     check_answer(penguins, texts)
 
 
+def test_the_server_answers_from_the_old_index_during_a_rebuild(index_copy: Path, serve: Serve) -> None:
+    """A rebuild in another process is built beside the live index and swapped in: no 503, no wrong answer."""
+    bot = Assistant(corpus_dir=CORPUS_DIR, index_dir=index_copy)
+    with serve(create_app(bot, limits_overrides=NO_LIMIT)) as base:
+        _ask_until_answered(base, 5)
+        before = bot.index.version()
+        process = _start_ingest(CORPUS_DIR, index_copy, "rebuild")
+        statuses = []
+        while process.poll() is None:
+            response = httpx.post(f"{base}/api/ask", json={"question": QUESTION}, timeout=60)
+            statuses.append(response.status_code)
+            if response.status_code == 200:
+                check_answer(response.json())
+        assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+        time.sleep(2.5)  # readers look for a new generation every 2 s
+        _ask_until_answered(base, 5)
+        assert bot.retriever.version == bot.index.version() != before, "the server moved to the new index"
+    assert statuses and set(statuses) == {200}, statuses
+
+
 # -- two ingests at once -----------------------------------------------------------------
 
 
