@@ -20,7 +20,7 @@ import numpy as np
 from .config import Settings
 from .lexical import METONYMS, stem
 from .models import Chunk, Message, Sentence
-from .questions import QuestionInfo, has_expected, stance_of
+from .questions import QuestionInfo, gives_expected, stance_of
 from .retrieval import Retrieval, Retriever, ScoredSentence
 
 # A sentence opening with one of these leans on the one before it.
@@ -97,13 +97,17 @@ class Generator(ABC):
         return None
 
 
-REFUSAL_NOT_COVERED = "The essay does not address this question, so I cannot answer it from the text."
+# "{the_text}" is "the essay" for one document, "the readings" for several.
 REFUSAL_REQUEST = (
-    "I can only answer questions about the essay, quoting the sentences my answer rests on. "
-    "Try asking what the author argues, or what the essay says about a topic."
+    "I can only answer questions about {the_text}, quoting the sentences my answer rests on. "
+    "Try asking what the author argues, or what {the_text} says about a topic."
 )
-REFUSAL_NOTHING_MORE = "The essay says nothing more about this than the passages already quoted."
-GREETING = "Hello! Ask me a question about the essay and I will answer with quotations from it."
+REFUSAL_NOTHING_MORE = "There is nothing more about this in {the_text} than the passages already quoted."
+GREETING = "Hello! Ask me a question about {the_text} and I will answer with quotations from it."
+HEADING_MAX_WORDS = 12  # a title or heading is short and has no closing punctuation
+TOPIC_DOCUMENTS = 3  # the best candidates whose documents must know a name the question uses
+# A name other readings use but the ones on this topic never do: only a close match overrides it.
+ELSEWHERE_MARGIN = 0.35
 
 
 class ExtractiveGenerator(Generator):
@@ -118,9 +122,9 @@ class ExtractiveGenerator(Generator):
     def generate(self, request: Request) -> Draft:
         info = request.info
         if info.intent == "greeting":
-            return Draft.refusal(GREETING)
+            return Draft.refusal(GREETING.format(the_text=self._the_text))
         if info.intent == "request":
-            return Draft.refusal(REFUSAL_REQUEST)
+            return Draft.refusal(REFUSAL_REQUEST.format(the_text=self._the_text))
         if info.intent == "summary":
             return self._summary()
         candidates = [
@@ -128,6 +132,7 @@ class ExtractiveGenerator(Generator):
             for c in request.retrieval.sentences
             if (c.sentence.doc_id, c.sentence.start) not in request.exclude
             and not c.sentence.text.endswith("?")
+            and not _is_heading(c.sentence.text)
         ]
         if request.wants_more:
             return self._more(candidates, request.exclude)
@@ -135,8 +140,11 @@ class ExtractiveGenerator(Generator):
         if reason:
             return Draft.refusal(reason)
         chosen = self._select(request, candidates)
-        if info.expects and not any(has_expected(info.expects, q.sentence.text) for q in chosen):
-            return Draft.refusal(_missing(info))
+        if info.expects and not any(gives_expected(info, q.sentence.text) for q in chosen):
+            wanted = {"date": "a date or time", "number": "a number"}[info.expects]
+            return Draft.refusal(
+                self._does_not(f"give {wanted} for this, so I cannot answer it from the text.")
+            )
         quotes = self._with_context(chosen)
         # The best-matching sentence carries the essay's verdict on what the question presupposes.
         if info.stance and stance_of(chosen[0].sentence.text) == -info.stance:
@@ -145,24 +153,43 @@ class ExtractiveGenerator(Generator):
 
     # -- deciding whether the essay answers at all -------------------------------------
 
+    @property
+    def _the_text(self) -> str:
+        return "the essay" if len(self.retriever.doc_ids) <= 1 else "the readings"
+
+    def _does_not(self, rest: str) -> str:
+        """ "The essay does not …" or "The readings do not …"."""
+        verb = "does" if self._the_text == "the essay" else "do"
+        return f"{self._the_text.capitalize()} {verb} not {rest}"
+
     def _unanswerable(self, info: QuestionInfo, candidates: list[ScoredSentence]) -> str | None:
+        not_covered = self._does_not("address this question, so I cannot answer it from the text.")
         if not candidates:
-            return REFUSAL_NOT_COVERED
+            return not_covered
         best = candidates[0]
-        unknown = self._unknown_words(info)
+        # A name must be known to the documents the answer would quote, not merely to the
+        # collection: "China" in one reading does not answer a question about another.
+        unknown = self._unknown_words(info, set(self.retriever.doc_ids))
         if unknown and best.dense < self.settings.min_similarity + 0.15:
             listed = ", ".join(f"“{w}”" for w in unknown)
-            return f"The essay does not mention {listed}, so I cannot answer this from the text."
+            return self._does_not(f"mention {listed}, so I cannot answer this from the text.")
+        documents = {c.sentence.doc_id for c in candidates[:TOPIC_DOCUMENTS]}
+        elsewhere = [w for w in self._unknown_words(info, documents) if w not in unknown]
+        if elsewhere and best.dense < self.settings.min_similarity + ELSEWHERE_MARGIN:
+            listed = ", ".join(f"“{w}”" for w in elsewhere)
+            return (
+                f"The passages on this topic never mention {listed}, so I cannot answer this from the text."
+            )
         if best.score < self.settings.min_similarity:
-            return REFUSAL_NOT_COVERED
+            return not_covered
         missing = self.retriever.unrelated_pair(info.text)
         if missing:
-            return f"The essay does not discuss “{missing}”, so I cannot answer this from the text."
+            return self._does_not(f"discuss “{missing}”, so I cannot answer this from the text.")
         return None
 
-    def _unknown_words(self, info: QuestionInfo) -> list[str]:
-        """Names in the question that the corpus never uses (capitals count as their country)."""
-        vocabulary = self.retriever.vocabulary
+    def _unknown_words(self, info: QuestionInfo, documents: set[str]) -> list[str]:
+        """Names in the question that these documents never use (capitals count as their country)."""
+        vocabulary = set().union(*(self.retriever.document_stems[d] for d in documents))
 
         def known(word: str) -> bool:
             alias = METONYMS.get(word, word)
@@ -217,7 +244,7 @@ class ExtractiveGenerator(Generator):
         floor = self.settings.min_similarity * 0.8  # the topic is established; a weaker match will do
         picked = [c for c in ranked if c.score >= floor][: max(1, self.settings.max_quotes - 1)]
         if not picked:
-            return Draft.refusal(REFUSAL_NOTHING_MORE)
+            return Draft.refusal(REFUSAL_NOTHING_MORE.format(the_text=self._the_text))
         quotes = [
             q for q in self._with_context(picked) if (q.sentence.doc_id, q.sentence.start) not in exclude
         ]
@@ -241,7 +268,12 @@ class ExtractiveGenerator(Generator):
         """Lead with the sentence that most plainly contradicts the question's premise."""
         lead = min(quotes, key=lambda q: stance_of(q.sentence.text) * stance)
         rest = [q for q in quotes if q is not lead]
-        opening = DraftSentence(f"The essay takes the opposite view: “{lead.sentence.text}”", [lead])
+        if self._the_text == "the essay":
+            opening = DraftSentence(f"The essay takes the opposite view: “{lead.sentence.text}”", [lead])
+        else:
+            opening = DraftSentence(
+                f"“{lead.chunk.title}” takes the opposite view: “{lead.sentence.text}”", [lead]
+            )
         return Draft([opening] + [DraftSentence(q.sentence.text, [q]) for q in rest])
 
     def _summary(self) -> Draft:
@@ -258,7 +290,9 @@ class ExtractiveGenerator(Generator):
         return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
 
 
-def _missing(info: QuestionInfo) -> str:
-    thing = {"date": "a date or time", "number": "a number"}
-    wanted = thing.get(info.expects or "", "that")
-    return f"The essay does not give {wanted} for this, so I cannot answer it from the text."
+def _is_heading(text: str) -> bool:
+    """A title or heading: marked with '#', or short and without closing punctuation."""
+    text = text.strip()
+    return text.startswith("#") or (
+        len(text.split()) <= HEADING_MAX_WORDS and not re.search(r"[.!?:;\"”’)\]]$", text)
+    )

@@ -79,6 +79,8 @@ METONYMS = {
     "britain": "united kingdom",
     "uk": "united kingdom",
     "us": "united states",
+    "un": "united nations",
+
     "usa": "united states",
     "america": "united states",
     "tehran": "iran",

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .lexical import NUMBER_WORDS, content_words, names, numbers
+from .lexical import NUMBER_WORDS, content_words, names, numbers, stems
 
 Intent = Literal["question", "summary", "request", "greeting"]
 Expects = Literal["date", "number"] | None
@@ -21,7 +21,7 @@ _REQUEST = re.compile(
     r"pretend|act\s+as|role-?play|ignore|forget|disregard|repeat\s+after|print|reveal|show\s+me\s+your|"
     r"give\s+me\s+(a\s+)?(joke|poem|recipe|code)|code|what('s|\s+is)\s+the\s+weather|"
     r"who\s+are\s+you|what\s+are\s+you|what\s+model)\b"
-    r"|\b(joke|poem|limerick|haiku|song|recipe|weather|system\s+prompt|your\s+instructions|"
+    r"|\b(joke|poem|limerick|haiku|song|recipe|system\s+prompt|your\s+instructions|"
     r"into\s+(french|spanish|german|italian|chinese|japanese|arabic|russian)|python|javascript)\b",
     re.IGNORECASE,
 )
@@ -48,6 +48,12 @@ _EXPECTS: list[tuple[re.Pattern[str], Expects]] = [
         "number",
     ),
 ]
+# "How many deployed warheads does ...": the words between "how many" and the verb.
+_COUNTED = re.compile(
+    r"\bhow\s+(?:many|much)\s+(?P<what>(?:(?!(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)\b)"
+    r"[\w'’-]+\s+){1,5})",
+    re.IGNORECASE,
+)
 _DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(january|february|march|april|may|june|july|august|september|october|"
     r"november|december)\b|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(years?|decades?|months?)\b|"
@@ -78,6 +84,7 @@ class QuestionInfo:
     stance: int  # +1: presupposes the author approves of something; -1: disapproves; 0: neither
     key_words: tuple[str, ...]  # content words that say what the question is about
     names: tuple[str, ...]  # capitalised words after the first: places, people, organisations
+    counted: tuple[str, ...] = ()  # stems of what "how many/much ..." counts: "how many troops" -> troop
 
 
 def analyse(question: str) -> QuestionInfo:
@@ -88,7 +95,13 @@ def analyse(question: str) -> QuestionInfo:
         stance=_stance(question),
         key_words=tuple(dict.fromkeys(content_words(question, drop_frame=True))),
         names=tuple(sorted(names(question))),
+        counted=_counted(question),
     )
+
+
+def _counted(question: str) -> tuple[str, ...]:
+    match = _COUNTED.search(question)
+    return tuple(dict.fromkeys(stems(match.group("what")))) if match else ()
 
 
 def _intent(question: str) -> Intent:
@@ -107,6 +120,13 @@ def _stance(question: str) -> int:
     positive = bool(_POSITIVE_ASK.search(question))
     negative = bool(_NEGATIVE_ASK.search(question))
     return int(positive) - int(negative)
+
+
+def gives_expected(info: QuestionInfo, text: str) -> bool:
+    """Whether ``text`` gives what the question asks for: a number of the very thing it counts."""
+    if not has_expected(info.expects, text):
+        return False
+    return not info.counted or bool(set(info.counted) & set(stems(text)))
 
 
 def has_expected(expects: Expects, text: str) -> bool:

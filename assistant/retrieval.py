@@ -111,9 +111,11 @@ class Retriever:
         self.sentence_bm25 = _BM25([s.text for s in self.sentences])
         self._vectors: dict[str, np.ndarray] = {}
         self.paragraph_stems: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        self.document_stems: dict[str, set[str]] = defaultdict(set)
         for sentence in self.sentences:
             for token in stems(sentence.text):
                 self.paragraph_stems[token[:6]].add((sentence.doc_id, sentence.paragraph))
+                self.document_stems[sentence.doc_id].add(token)
 
     @property
     def vocabulary(self) -> KeysView[str]:

@@ -1,0 +1,55 @@
+"""What a question asks for (assistant.questions), and the checks that use it."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.generation import _is_heading
+from assistant.questions import analyse, gives_expected
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("How many troops did NATO deploy in Kosovo?", ("troop",)),
+        (
+            "How many deployed strategic nuclear warheads does New START allow?",
+            ("deploy", "strateg", "nuclear", "warhead"),
+        ),
+        ("How much did it cost to develop Stuxnet?", ()),
+        ("What is deterrence?", ()),
+    ],
+)
+def test_what_how_many_counts(question: str, counted: tuple[str, ...]) -> None:
+    assert analyse(question).counted == counted
+
+
+def test_a_number_must_count_the_thing_asked_about() -> None:
+    info = analyse("How much ransom did the WannaCry attackers demand?")
+    assert not gives_expected(info, "In May 2017 WannaCry spread to more than 150 countries.")
+    assert gives_expected(info, "The attackers demanded a ransom of 300 dollars in bitcoin.")
+    dated = analyse("When did the campaign start?")
+    assert gives_expected(dated, "It started in March 1999.") and not gives_expected(dated, "It started.")
+
+
+def test_weather_in_a_question_is_not_a_request() -> None:
+    assert analyse("How many people did weather-related hazards displace?").intent == "question"
+    assert analyse("What's the weather like today?").intent == "request"
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("## Arms control", True),
+        ("Estonia, 2007", True),
+        ("The attribution problem", True),
+        ("Deterrence works by threatening punishment.", False),
+        ("“Blood and iron”", False),
+        (
+            "Realism is about the pursuit of national interest by military force, if necessary, through war",
+            False,
+        ),
+    ],
+)
+def test_headings_are_told_from_sentences(text: str, heading: bool) -> None:
+    assert _is_heading(text) is heading
