@@ -708,7 +708,8 @@ def _page_router(runtimes: Runtimes) -> APIRouter:
 
     @router.get("/read/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def read(doc_id: str, collection: str | None = Query(None)) -> HTMLResponse:
-        page = reading_page(_find_document(runtime_of(collection).bot, doc_id))
+        page = reading_page(_find_document(runtime_of(collection).bot, doc_id), collection=collection)
+
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
 
     return router

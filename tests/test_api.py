@@ -334,6 +334,9 @@ def hostile_answer() -> dict[str, Any]:
             {
                 "marker": 1,
                 "doc_id": DOC_ID,
+                "title": "<i>Title</i> & co",
+                "page": None,
+                "anchor": "s-3-1",
                 "chunk_id": "c1",
                 "paragraph": 3,
                 "quote": quote,
@@ -349,14 +352,15 @@ def hostile_answer() -> dict[str, Any]:
 
 def test_user_and_corpus_text_is_escaped_in_every_rendering(server_bot: Assistant) -> None:
     answer = hostile_answer()
-    anchors = Anchors(server_bot.documents())
+    anchors = Anchors()
     shown = [(1, answer, None)]
     html = question_html(answer["question"]) + answer_html(answer, 1) + sources_html(shown, anchors)
     for raw in ("<script>", "<img", "<b>"):
         assert raw not in html
-    assert "&lt;script&gt;" in html
+    assert "&lt;script&gt;" in html and "&lt;i&gt;Title&lt;/i&gt; &amp; co" in html
+
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert 'id="src-1-1"' in html
-    markdown = answer_markdown(answer, anchors)
+    markdown = answer_markdown(answer)
     assert "1. “" in markdown
     assert "paragraph 3" in markdown

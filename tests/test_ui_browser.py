@@ -2,18 +2,28 @@
 
 Every test also checks that the pages fetched nothing from outside 127.0.0.1, and
 the tests save screenshots (desktop 1280 px and phone 390 px wide) under
-artifacts/screenshots/ for a person to look at.
+artifacts/screenshots/ for a person to look at. Most tests use the session's server
+over the essay alone; the last section serves a small library of two collections
+with an admin token.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from gradio.utils import get_upload_folder
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+from assistant import Assistant
+from assistant.api import create_app
+from assistant.config import Settings
+from assistant.library import Library
 
 if TYPE_CHECKING:
     from tests.server_fixtures import Portals
@@ -33,6 +43,7 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshot
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 DOC_ID = "values-in-foreign-policy"
+ESSAY_TITLE = "Values In Foreign Policy"
 QUESTION = "What does the author mean by human security?"
 FOLLOW_UP = "And how would that change the armed forces?"
 WAIT_MS = 30_000
@@ -134,6 +145,8 @@ def test_answer_with_markers_and_highlighted_source(tabs: Tabs, live_server: str
     expect(markers.first).to_have_text(re.compile(r"^\[1\]"))
     assert markers.count() >= 2
     screenshot(page, "chat-answer-desktop")
+    expect(page.locator("#qa-sources .qa-source-title").first).to_have_text(ESSAY_TITLE)
+    expect(page.locator("#qa-sources .qa-source-where").first).to_have_text(re.compile(r"^paragraph \d+$"))
 
     markers.nth(1).click()
     quote = page.locator("#src-1-2")
@@ -180,7 +193,7 @@ def test_refusal_looks_different_from_an_answer(tabs: Tabs, live_server: str) ->
     page = open_chat(tabs, live_server)
     reply = ask_in_chat(page, "What does the author say about Brexit?")
     expect(reply).to_have_class(re.compile(r"\bqa-refusal\b"))
-    expect(reply).to_contain_text("Not answered from the essay")
+    expect(reply).to_contain_text("Not answered from the text")
     expect(reply.locator("a.qa-marker")).to_have_count(0)
     expect(page.locator("#qa-sources")).to_contain_text("No quotation")
     assert reply.evaluate("el => getComputedStyle(el).borderLeftWidth") == "4px"
@@ -272,6 +285,7 @@ def test_embed_in_a_portal_of_an_allowed_origin(tabs: Tabs, portals: Portals) ->
         expect(source).to_be_focused()
         expect(source).to_have_class("active")
         expect(source).to_contain_text("And several NATO members")
+        expect(frame.locator("#drawer .source-title").first).to_have_text(ESSAY_TITLE)
         screenshot(page, f"embed-sources-{name}")
         page.keyboard.press("Escape")
         expect(frame.locator("#drawer")).to_be_hidden()
@@ -289,7 +303,7 @@ def test_embed_refusal_and_follow_up(tabs: Tabs, live_server: str) -> None:
     expect(page.locator(".message.assistant").last.locator(".marker").first).to_be_visible()
     page.locator("#question").fill("Tell me a joke")
     page.locator("#ask-button").click()
-    expect(page.locator(".message.refusal")).to_contain_text("Not answered from the essay", timeout=WAIT_MS)
+    expect(page.locator(".message.refusal")).to_contain_text("Not answered from the text", timeout=WAIT_MS)
 
 
 def test_embed_options_from_the_query(tabs: Tabs, live_server: str) -> None:
@@ -324,3 +338,164 @@ def test_api_is_callable_only_from_allowed_origins(tabs: Tabs, portals: Portals,
     assert allowed.evaluate(script, f"{live_server}/api/ask") == "200"
     disallowed = tabs.open(f"{portals.disallowed}/")
     assert disallowed.evaluate(script, f"{live_server}/api/ask") == "blocked"
+
+
+def test_the_essay_alone_needs_no_choices(tabs: Tabs, live_server: str) -> None:
+    """One collection of one document, no language model, no admin token: no extra controls."""
+    page = open_chat(tabs, live_server)
+    ask_in_chat(page, "What is defensive deterrence?")  # the page has loaded and answers
+    for control in ("#qa-collection", "#qa-filter", "#qa-generator"):
+        expect(page.locator(control)).to_be_hidden()
+    expect(page.get_by_role("tab", name="Manage documents")).to_have_count(0)
+    expect(page.locator("#qa-admin-token")).to_have_count(0)
+
+
+# -- a library: two collections, several documents, an admin token ----------------------
+
+Serve = Callable[..., AbstractContextManager[str]]
+TOKEN = "correct-horse-battery-staple"
+PENGUINS_TITLE = "Penguins of the Southern Ocean"
+PENGUINS = f"""---
+title: {PENGUINS_TITLE}
+---
+Emperor penguins breed during the long Antarctic winter. The male emperor penguin keeps the egg warm on
+its feet, under a fold of skin, for about two months while the female feeds at sea.
+
+Adelie penguins build their nests from small stones, which they sometimes steal from their neighbours.
+"""
+OWLS_TITLE = "Owls <script>window.pwned = 1</script> at Night"
+OWLS = f"""---
+title: "{OWLS_TITLE}"
+---
+Barn owls hunt at night by sound alone. Their heart-shaped faces gather sound like a dish, so that a
+barn owl can catch a mouse it cannot see.
+"""
+KIWIS_TITLE = "Kiwis of New Zealand"
+KIWIS = f"""---
+title: {KIWIS_TITLE}
+---
+The kiwi is a flightless bird of New Zealand. Kiwis lay the largest eggs for their body size of any bird.
+"""
+PENGUIN_QUESTION = "How do emperor penguins keep their eggs warm?"
+
+
+@pytest.fixture(scope="module")
+def library_server(
+    tmp_path_factory: pytest.TempPathFactory, server_bot: Assistant, server_index_dir: Path, serve: Serve
+) -> Iterator[str]:
+    """The essay and a note on penguins in the default collection, a note on owls in "birds"."""
+    folder = tmp_path_factory.mktemp("library")
+    readings, birds = folder / "readings", folder / "birds"
+    readings.mkdir()
+    birds.mkdir()
+    shutil.copy(Path(server_bot.settings.corpus_dir) / f"{DOC_ID}.txt", readings)
+    (readings / "penguins.md").write_text(PENGUINS, encoding="utf-8")
+    (birds / "owls.md").write_text(OWLS, encoding="utf-8")
+    # The session's essay index, copied: only the short notes are embedded here (saves ~20 s).
+    shutil.copytree(server_index_dir, folder / "index")
+    settings = Settings.load(corpus_dir=readings, index_dir=folder / "index", admin_token=TOKEN)
+    library = Library(settings)
+    library.register("birds", birds)
+    for name in ("default", "birds"):
+        library.assistant(name).ensure_index()
+    with serve(create_app(library=library)) as base:
+        yield base
+
+
+def choose(page: Page, dropdown: str, option: str) -> None:
+    """Pick ``option`` in one of Gradio's dropdowns (single or multiple choice) by its label."""
+    page.locator(f"{dropdown} input").click()
+    page.locator(dropdown).get_by_role("option", name=option, exact=True).click()
+    page.locator(f"{dropdown} input").press("Escape")
+
+
+def test_document_filter_limits_answers_to_the_chosen_document(tabs: Tabs, library_server: str) -> None:
+    page = open_chat(tabs, library_server)
+    expect(page.locator("#qa-filter")).to_be_visible()
+    expect(page.locator("#qa-header h1")).to_have_text("Ask about 2 readings")
+
+    reply = ask_in_chat(page, PENGUIN_QUESTION)  # all documents: the penguins answer
+    expect(reply.locator("a.qa-marker").first).to_be_visible()
+    expect(page.locator("#qa-sources details[open] .qa-source-title").first).to_have_text(PENGUINS_TITLE)
+
+    choose(page, "#qa-filter", ESSAY_TITLE)  # the essay alone says nothing about penguins
+    expect(ask_in_chat(page, PENGUIN_QUESTION)).to_have_class(re.compile(r"\bqa-refusal\b"))
+    screenshot(page, "chat-filter-desktop")
+
+    page.locator("#qa-filter [title=Clear]").click()
+    choose(page, "#qa-filter", PENGUINS_TITLE)
+    reply = ask_in_chat(page, "What is defensive deterrence?")  # the essay's question, penguins only
+    titles = page.locator("#qa-sources details[open] .qa-source-title")
+    if "qa-refusal" not in (reply.get_attribute("class") or ""):
+        assert set(titles.all_inner_texts()) == {PENGUINS_TITLE}
+
+
+def test_another_collection_from_the_chat_and_the_embed_page(tabs: Tabs, library_server: str) -> None:
+    page = open_chat(tabs, library_server)
+    ask_in_chat(page, PENGUIN_QUESTION)
+    choose(page, "#qa-collection", "birds")
+    expect(page.locator("#qa-chat .qa-question")).to_have_count(0, timeout=WAIT_MS)  # a new conversation
+    expect(page.locator("#qa-filter")).to_be_hidden()  # one document: nothing to choose
+    expect(page.locator("#qa-header h1")).to_have_text(f"Ask about “{OWLS_TITLE}”")
+
+    ask_in_chat(page, "How do barn owls hunt?")
+    expect(page.locator("#qa-sources .qa-source-title").first).to_have_text(OWLS_TITLE)
+    link = page.locator("#src-1-1 a.qa-quote-link")
+    expect(link).to_have_attribute("href", re.compile(r"^read/owls\?collection=birds#s-\d+-\d+$"))
+    screenshot(page, "chat-collection-desktop")
+    assert page.evaluate("window.pwned") is None
+
+    embed = tabs.open(f"{library_server}/embed?collection=birds")
+    embed.locator("#question").fill("How do barn owls hunt?")
+    embed.locator("#ask-button").click()
+    expect(embed.locator(".message.assistant .marker").first).to_be_visible(timeout=WAIT_MS)
+    expect(embed.locator("#drawer .source-title").first).to_have_text(OWLS_TITLE)
+    expect(embed.locator("#drawer .quote-link").first).to_have_attribute(
+        "href", re.compile(r"^read/owls\?collection=birds#s-")
+    )
+    assert embed.evaluate("window.pwned") is None
+
+
+def test_admin_tab_is_locked_then_adds_and_removes_a_document(
+    tabs: Tabs, library_server: str, tmp_path: Path
+) -> None:
+    page = open_chat(tabs, library_server)
+    page.get_by_role("tab", name="Manage documents").click()
+    token = page.locator("#qa-admin-token input")
+    expect(token).to_be_visible()
+    expect(page.locator("#qa-admin")).to_be_hidden()
+    token.fill("not-the-token")
+    page.locator("#qa-admin-unlock").click()
+    expect(page.locator("#qa-admin-lock-status")).to_contain_text("not the admin token", timeout=WAIT_MS)
+    expect(page.locator("#qa-admin")).to_be_hidden()
+    expect(page.locator("table.qa-documents")).to_have_count(0)  # the server sent no table
+    screenshot(page, "admin-locked-desktop")
+
+    token.fill(TOKEN)
+    page.locator("#qa-admin-unlock").click()
+    table = page.locator("#qa-admin-table tbody tr")
+    expect(table).to_have_count(2, timeout=WAIT_MS)
+    expect(table.filter(has_text=PENGUINS_TITLE)).to_contain_text("indexed")
+
+    upload = tmp_path / "kiwis.md"
+    upload.write_text(KIWIS, encoding="utf-8")
+    page.locator("#qa-admin-files input[type=file]").set_input_files(str(upload))
+    expect(page.locator("#qa-admin-files")).to_contain_text("kiwis.md", timeout=WAIT_MS)
+    page.locator("#qa-admin-add").click()
+    expect(page.locator("#qa-admin-status")).to_contain_text("kiwis.md: added and indexed", timeout=WAIT_MS)
+    expect(table).to_have_count(3)
+    assert not list(Path(get_upload_folder()).rglob("kiwis.md")), "the upload is deleted once read"
+    screenshot(page, "admin-added-desktop")
+
+    page.get_by_role("tab", name="Ask").click()
+    ask_in_chat(page, "Which bird lays the largest eggs for its body size?")
+    expect(page.locator("#qa-sources .qa-source-title").first).to_have_text(KIWIS_TITLE)
+
+    page.get_by_role("tab", name="Manage documents").click()
+    choose(page, "#qa-admin-document", KIWIS_TITLE)
+    page.locator("#qa-admin-remove").click()
+    expect(page.locator("#qa-admin-confirm")).to_contain_text(f"Remove “{KIWIS_TITLE}”?")
+    page.locator("#qa-admin-confirm-yes").click()
+    expect(page.locator("#qa-admin-status")).to_contain_text(f"Removed “{KIWIS_TITLE}”", timeout=WAIT_MS)
+    expect(table).to_have_count(2)
+    expect(page.locator("#qa-admin-confirm")).to_be_hidden()

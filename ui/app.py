@@ -1,5 +1,11 @@
 """The browser chat (Gradio): streaming answers, a sources panel, Markdown export.
 
+One page serves every collection of a :class:`~assistant.library.Library`. Above the
+chat, a dropdown picks the collection (when there are several), a filter limits the
+answers to some of its documents (when it has several), and a radio picks who writes
+the answers (when a language model is configured). With an admin token configured, a
+second tab manages the collection's documents (``ui/admin.py``).
+
 The conversation lives in a ``gr.State`` as a list of turns ({question, answer,
 notice}); the chat bubbles, the sources panel and the export are all redrawn from
 it, so retry and clear are list operations and the history sent to the assistant
@@ -10,17 +16,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import gradio as gr
 from fastapi import FastAPI
 from gradio.events import api as gradio_api
 
 from assistant import Assistant, AssistantError, QuestionError
+from assistant.library import DocumentInfo, Library
 
 from . import EXAMPLE_QUESTIONS
+from .admin import Admin, build_admin_tab
 from .render import (
     EMPTY_SOURCES,
     Anchors,
@@ -40,13 +50,20 @@ Turn = dict[str, Any]  # {"question": str, "answer": AnswerDict | None, "notice"
 View = tuple[list[dict[str, str]], list[Turn], str, str]  # chat, turns, sources, markdown
 
 NOT_READY = (
-    "The essay's index is still being built (about 20 seconds on the first start). "
-    "Select “Ask again” in a moment."
+    "The index of these documents is still being built (about 20 seconds for the essay on the "
+    "first start). Select “Ask again” in a moment."
 )
 SHOWN_QUESTION_CHARS = 300
+# The page's own events stay out of the API page; "/ask" is the endpoint for clients.
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 QUEUE_SIZE = 64
 QUEUE_CONCURRENCY = 8
 HEAD = '<link rel="stylesheet" href="ui-static/app.css">\n<script src="ui-static/app.js" defer></script>'
+GENERATOR_LABELS = {"extractive": "Quotations only (extractive)"}
+MODEL_LABEL = "Language model, verified"
+# The examples are questions about the essay, the default collection's document.
+EXAMPLES_PLACEHOLDER = "**Ask a question**, or pick one of these:"
+PLACEHOLDER = "**Ask a question** about the documents of this collection."
 
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -65,16 +82,43 @@ def theme() -> gr.themes.Base:
     )
 
 
+class Served(Protocol):
+    """A collection as the app serves it (``assistant.api.Runtime``): its assistant, and whether
+    its index is ready (until then questions get a notice)."""
+
+    @property
+    def bot(self) -> Assistant: ...
+
+    def ready(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Direct:
+    """A collection served straight from its assistant, for a UI built without the app's runtimes."""
+
+    bot: Assistant
+    ready: Callable[[], bool] = lambda: True
+
+
 class Chat:
-    """The event handlers of one chat page, bound to the shared assistant."""
+    """The conversation's event handlers for one collection, bound to its shared assistant."""
 
     def __init__(self, bot: Assistant, anchors: Anchors, ready: Callable[[], bool]) -> None:
         self.bot = bot
         self.anchors = anchors
         self.ready = ready
 
-    def ask(self, question: str, turns: list[Turn]) -> Iterator[tuple[Any, ...]]:
-        """Answer a typed question; the box is emptied once the question is accepted."""
+    def ask(
+        self,
+        question: str,
+        turns: list[Turn],
+        documents: Sequence[str] | None = None,
+        generator: str | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Answer a typed question; the box is emptied once the question is accepted.
+
+        ``documents`` (doc_ids; all when empty) and ``generator`` are passed to ``Assistant.ask``.
+        """
         if not (question or "").strip():
             yield (question, *self.view(turns))
             return
@@ -83,30 +127,37 @@ class Chat:
         except QuestionError as exc:
             yield (question, *self.view([*turns, _turn(question, notice=str(exc))]))
             return
-        for view in self.answer(cleaned, turns):
+        for view in self.answer(cleaned, turns, documents, generator):
             yield ("", *view)
 
-    def ask_example(self, turns: list[Turn], event: gr.SelectData) -> Iterator[tuple[Any, ...]]:
-        yield from self.ask(str(event.value["text"]), turns)
-
-    def retry(self, turns: list[Turn]) -> Iterator[View]:
+    def retry(
+        self, turns: list[Turn], documents: Sequence[str] | None = None, generator: str | None = None
+    ) -> Iterator[View]:
         """Ask the last question again, e.g. after the index finished building."""
         if not turns:
             yield self.view(turns)
             return
-        yield from self.answer(turns[-1]["question"], turns[:-1])
+        yield from self.answer(turns[-1]["question"], turns[:-1], documents, generator)
 
-    def clear(self) -> View:
-        return self.view([])
+    @staticmethod
+    def clear() -> View:
+        return [], [], EMPTY_SOURCES, ""
 
-    def answer(self, question: str, turns: list[Turn]) -> Iterator[View]:
+    def answer(
+        self,
+        question: str,
+        turns: list[Turn],
+        documents: Sequence[str] | None = None,
+        generator: str | None = None,
+    ) -> Iterator[View]:
         """Stream one answer sentence by sentence, its sources alongside."""
         if not self.ready():
             yield self.view([*turns, _turn(question, notice=NOT_READY)])
             return
         yield self.view([*turns, _turn(question)])
         try:
-            answer = self.bot.ask(question, history=_history(turns)).to_dict()
+            asked = self.bot.ask(question, _history(turns), documents=documents or None, generator=generator)
+            answer = asked.to_dict()
         except AssistantError as exc:
             log.warning("Question not answered: %s", exc)
             yield self.view([*turns, _turn(question, notice=str(exc))])
@@ -127,7 +178,7 @@ class Chat:
             if turn["answer"] is not None:
                 shown.append((number, turn["answer"], limit))
         answered = [turn["answer"] for turn in turns if turn["answer"] is not None]
-        markdown = answer_markdown(answered[-1], self.anchors) if answered else ""
+        markdown = answer_markdown(answered[-1]) if answered else ""
         return chat, turns, sources_html(shown, self.anchors), markdown
 
     @staticmethod
@@ -159,92 +210,269 @@ def _history(turns: list[Turn]) -> list[dict[str, str]]:
     return history
 
 
+class Page:
+    """The page's handlers: they find the chosen collection's chat, documents and title."""
+
+    def __init__(self, library: Library, serve: Callable[[str], Served]) -> None:
+        self.library = library
+        self.serve = serve
+
+    def chat(self, name: str) -> Chat:
+        served = self.serve(name)
+        collection = None if name == self.library.default else name
+        return Chat(served.bot, Anchors(collection=collection), served.ready)
+
+    def documents(self, name: str) -> list[DocumentInfo]:
+        """The collection's documents, or none while they cannot be read (the page still works)."""
+        try:
+            return self.library.documents(name)
+        except AssistantError as exc:
+            log.warning("The documents of collection %s cannot be listed: %s", name, exc)
+            return []
+
+    # -- the conversation, in the chosen collection --------------------------------------
+
+    def ask(
+        self, question: str, turns: list[Turn], name: str, documents: list[str], generator: str | None
+    ) -> Iterator[tuple[Any, ...]]:
+        yield from self.chat(name).ask(question, turns, documents, generator)
+
+    def ask_example(
+        self, turns: list[Turn], name: str, documents: list[str], generator: str | None, event: gr.SelectData
+    ) -> Iterator[tuple[Any, ...]]:
+        yield from self.chat(name).ask(str(event.value["text"]), turns, documents, generator)
+
+    def retry(
+        self, turns: list[Turn], name: str, documents: list[str], generator: str | None
+    ) -> Iterator[View]:
+        yield from self.chat(name).retry(turns, documents, generator)
+
+    # -- what depends on the collection --------------------------------------------------
+
+    def switch(self, name: str) -> tuple[Any, ...]:
+        """Another collection: a new conversation, and its title, examples and documents."""
+        self.serve(name)  # starts preparing its index, if that has not begun
+        infos = self.documents(name)
+        chatbot = gr.update(value=[], **self.chatbot_props(name))
+        header = _header(infos, name, self.library.default)
+        return header, chatbot, [], EMPTY_SOURCES, "", gr.update(**_filter(infos))
+
+    def load(self, request: gr.Request) -> tuple[Any, ...]:
+        """A page opens: the collections as they are now; ``?collection=NAME`` picks one."""
+        names = [info.name for info in self.library.collections()]
+        wanted = request.query_params.get("collection") if request else None
+        name = wanted if wanted in names else self.library.default
+        infos = self.documents(name)
+        picker = gr.Dropdown(choices=names, value=name, visible=len(names) > 1)
+        chatbot = gr.update(**self.chatbot_props(name))  # the conversation itself is left alone
+        return picker, _header(infos, name, self.library.default), chatbot, gr.update(**_filter(infos))
+
+    def refresh_filter(self, name: str, chosen: list[str] | None) -> Any:
+        """The document filter after documents were added or removed; still-present choices are kept."""
+        return gr.update(**_filter(self.documents(name), chosen))
+
+    def chatbot_props(self, name: str) -> dict[str, Any]:
+        """The empty chat's examples and invitation: the examples are about the default collection."""
+        if name == self.library.default:
+            return {"examples": [{"text": q} for q in EXAMPLE_QUESTIONS], "placeholder": EXAMPLES_PLACEHOLDER}
+        return {"examples": None, "placeholder": PLACEHOLDER}
+
+
+def _filter(infos: Sequence[DocumentInfo], chosen: Sequence[str] | None = None) -> dict[str, Any]:
+    """The document filter's choices: the indexed documents by title, shown only when there is a choice.
+
+    ``chosen`` documents stay chosen if they are still there.
+    """
+    searchable = [info for info in infos if info.indexed]
+    kept = [doc_id for doc_id in chosen or [] if any(info.doc_id == doc_id for info in searchable)]
+    choices = [(info.title, info.doc_id) for info in searchable]
+    return {"choices": choices, "value": kept, "visible": len(searchable) > 1}
+
+
 def build_ui(
-    bot: Assistant,
+    library: Library | Assistant,
     *,
+    collections: Callable[[str], Served] | None = None,
     ready: Callable[[], bool] = lambda: True,
     queue_size: int = QUEUE_SIZE,
     concurrency: int = QUEUE_CONCURRENCY,
 ) -> gr.Blocks:
-    """The chat page; ``ready`` says whether the index is built (until then questions get a notice).
+    """The chat page over ``library`` (an assistant alone serves as a library of one collection).
+
+    ``collections(name)`` gives each collection's assistant and readiness; the app passes
+    ``Runtimes.get``, which also starts building a collection's index on first use. Without
+    it, each collection is served straight from the library, the default one ready when
+    ``ready`` says so.
 
     Gradio's queue is bounded: ``concurrency`` events of each handler run at once and at
     most ``queue_size`` wait; beyond that a join is refused with 503 "Queue is full".
     """
-    documents = bot.documents()
-    anchors = Anchors(documents)
-    title = corpus_title(documents)
-    chat = Chat(bot, anchors, ready)
+    if isinstance(library, Assistant):
+        library = Library.around(library)
+    page = Page(library, collections or _direct(library, ready))
+    default = library.default
+    infos = page.documents(default)
+    admin = Admin(library) if library.settings.admin_token is not None else None
 
-    demo = gr.Blocks(title=f"Ask about {title}", fill_width=False)
+    demo = gr.Blocks(title=f"Ask about {corpus_title(infos)}", fill_width=False, delete_cache=(3600, 3600))
     with demo:
-        gr.HTML(_header(title), elem_id="qa-header", js_on_load=None)
-        turns = gr.State([])
-        with gr.Row(equal_height=False, elem_id="qa-layout"):
-            with gr.Column(scale=3, min_width=340):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    elem_id="qa-chat",
-                    height="min(62vh, 640px)",
-                    min_height=320,
-                    examples=[{"text": question} for question in EXAMPLE_QUESTIONS],
-                    placeholder="**Ask a question about the essay**, or pick one of these:",
-                    latex_delimiters=[],
-                    buttons=[],
-                    feedback_options=None,
-                    group_consecutive_messages=False,
+        with gr.Row(equal_height=False, elem_id="qa-top"):
+            header = gr.HTML(_header(infos, default, default), elem_id="qa-header", js_on_load=None)
+            names = [info.name for info in library.collections()]
+            collection = gr.Dropdown(
+                label="Collection",
+                choices=names,
+                value=default,
+                visible=len(names) > 1,
+                scale=0,
+                min_width=220,
+                elem_id="qa-collection",
+            )
+        if admin is None:
+            ask_tab = _ask_tab(page, infos)
+        else:
+            with gr.Tabs():
+                with gr.Tab("Ask", id="ask"):
+                    ask_tab = _ask_tab(page, infos)
+                with gr.Tab("Manage documents", id="manage", elem_id="qa-admin-tab"):
+                    changes = build_admin_tab(admin, collection)
+            for change in changes:
+                change.then(
+                    page.refresh_filter, [collection, ask_tab.documents], [ask_tab.documents], **PRIVATE
                 )
-                with gr.Row(elem_id="qa-ask-row"):
-                    question = gr.Textbox(
-                        label="Your question",
-                        placeholder="Ask about the essay",
-                        lines=1,
-                        max_lines=6,
-                        scale=5,
-                        elem_id="qa-question",
-                        autofocus=True,
-                    )
-                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
-                with gr.Row():
-                    retry = gr.Button("Ask again", size="sm", elem_id="qa-retry")
-                    clear = gr.Button("New conversation", size="sm", elem_id="qa-clear")
-                with gr.Accordion("Copy or download the latest answer as Markdown", open=False):
-                    markdown = gr.Code(
-                        label="Latest answer as Markdown",
-                        language="markdown",
-                        interactive=False,
-                        buttons=["copy", "download"],
-                        wrap_lines=True,
-                        elem_id="qa-markdown",
-                    )
-            with gr.Column(scale=2, min_width=300):
-                sources = gr.HTML(EMPTY_SOURCES, elem_id="qa-sources", js_on_load=None)
-
-        view = [chatbot, turns, sources, markdown]
-        # The page's own events stay out of the API page; "/ask" is the endpoint for clients.
-        private: dict[str, Any] = {"api_visibility": "private"}
-        ask.click(chat.ask, [question, turns], [question, *view], api_name="chat_ask", **private)
-        question.submit(chat.ask, [question, turns], [question, *view], api_name="chat_submit", **private)
-        chatbot.example_select(
-            chat.ask_example, [turns], [question, *view], api_name="chat_example", **private
-        )
-        retry.click(chat.retry, [turns], view, api_name="chat_retry", **private)
-        clear.click(chat.clear, None, view, api_name="chat_clear", **private)
-        chatbot.clear(chat.clear, None, view, api_name="chat_trash", **private)  # the chat's own bin icon
-        _api_endpoint(bot, ready)
+        _wire_ask_tab(page, ask_tab, collection, header)
+        demo.load(page.load, None, [collection, header, ask_tab.chatbot, ask_tab.documents], **PRIVATE)
+        served = page.serve(default)
+        _api_endpoint(served.bot, served.ready)
 
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
     return demo
 
 
-def _header(title: str) -> str:
-    """The page heading; its link goes through ``/read``, which opens the (first) document."""
+def _direct(library: Library, ready: Callable[[], bool]) -> Callable[[str], Served]:
+    def serve(name: str) -> Served:
+        return Direct(library.assistant(name), ready if name == library.default else lambda: True)
+
+    return serve
+
+
+@dataclass
+class AskTab:
+    """The components of the "Ask" tab that its events read or redraw."""
+
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    ask: gr.Button
+    retry: gr.Button
+    clear: gr.Button
+    markdown: gr.Code
+    sources: gr.HTML
+    documents: gr.Dropdown  # the document filter
+    generator: gr.Radio
+    turns: gr.State
+
+    @property
+    def view(self) -> list[Any]:
+        return [self.chatbot, self.turns, self.sources, self.markdown]
+
+
+def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
+    """The chat with its options, and the sources panel beside it."""
+    turns = gr.State([])
+    with gr.Row(equal_height=False, elem_id="qa-layout"):
+        with gr.Column(scale=3, min_width=340):
+            with gr.Row(elem_id="qa-options"):
+                only = gr.Dropdown(
+                    label="Answer from",
+                    info="All documents when none is chosen",
+                    multiselect=True,
+                    elem_id="qa-filter",
+                    **_filter(infos),
+                )
+                generator = _generator_choice(page.library)
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                elem_id="qa-chat",
+                height="min(62vh, 640px)",
+                min_height=320,
+                latex_delimiters=[],
+                buttons=[],
+                feedback_options=None,
+                group_consecutive_messages=False,
+                **page.chatbot_props(page.library.default),
+            )
+            with gr.Row(elem_id="qa-ask-row"):
+                question = gr.Textbox(
+                    label="Your question",
+                    placeholder="Ask a question about the text",
+                    lines=1,
+                    max_lines=6,
+                    scale=5,
+                    elem_id="qa-question",
+                    autofocus=True,
+                )
+                ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+            with gr.Row():
+                retry = gr.Button("Ask again", size="sm", elem_id="qa-retry")
+                clear = gr.Button("New conversation", size="sm", elem_id="qa-clear")
+            with gr.Accordion("Copy or download the latest answer as Markdown", open=False):
+                markdown = gr.Code(
+                    label="Latest answer as Markdown",
+                    language="markdown",
+                    interactive=False,
+                    buttons=["copy", "download"],
+                    wrap_lines=True,
+                    elem_id="qa-markdown",
+                )
+        with gr.Column(scale=2, min_width=300):
+            sources = gr.HTML(EMPTY_SOURCES, elem_id="qa-sources", js_on_load=None)
+    return AskTab(chatbot, question, ask, retry, clear, markdown, sources, only, generator, turns)
+
+
+def _generator_choice(library: Library) -> gr.Radio:
+    """Who writes the answers: the configured language model, or quotations only. Hidden without a model."""
+    configured = library.settings.llm
+    choices = [(GENERATOR_LABELS.get(name, MODEL_LABEL), name) for name in (configured, "extractive")]
+    return gr.Radio(
+        choices=list(dict.fromkeys(choices)),
+        value=configured,
+        label="Answers",
+        visible=configured != "extractive",
+        elem_id="qa-generator",
+    )
+
+
+def _wire_ask_tab(page: Page, tab: AskTab, collection: gr.Dropdown, header: gr.HTML) -> None:
+    options = [collection, tab.documents, tab.generator]
+    asked = [tab.question, *tab.view]
+    tab.ask.click(page.ask, [tab.question, tab.turns, *options], asked, api_name="chat_ask", **PRIVATE)
+    tab.question.submit(
+        page.ask, [tab.question, tab.turns, *options], asked, api_name="chat_submit", **PRIVATE
+    )
+    tab.chatbot.example_select(
+        page.ask_example, [tab.turns, *options], asked, api_name="chat_example", **PRIVATE
+    )
+    tab.retry.click(page.retry, [tab.turns, *options], tab.view, api_name="chat_retry", **PRIVATE)
+    tab.clear.click(Chat.clear, None, tab.view, api_name="chat_clear", **PRIVATE)
+    tab.chatbot.clear(Chat.clear, None, tab.view, api_name="chat_trash", **PRIVATE)  # the chat's own bin icon
+    # .input, not .change: the page load sets the collection too, and must not end a conversation.
+    collection.input(page.switch, [collection], [header, *tab.view, tab.documents], **PRIVATE)
+
+
+def _header(infos: Sequence[DocumentInfo], name: str, default: str) -> str:
+    """The page heading; for a single document, a link to it in the reading view."""
+    intro = "Answers quote the text sentence by sentence. Select a marker such as [1] to see the quotation"
+    if len(infos) == 1:
+        query = f"?collection={quote(name)}" if name != default else ""
+        link = f'<a href="read{escape(query, quote=True)}" target="_blank" rel="noopener">'
+        return (
+            f"<header><h1>Ask about “{escape(infos[0].title)}”</h1>"
+            f"<p>{intro} in its paragraph, or {link}read the whole text</a>.</p></header>"
+        )
+    title = f"{len(infos)} readings" if infos else "the readings"
     return (
-        "<header>"
-        f"<h1>Ask about “{escape(title)}”</h1>"
-        "<p>Answers quote the essay sentence by sentence. Select a marker such as [1] to see the "
-        'quotation in its paragraph, or <a href="read" target="_blank" rel="noopener">read the whole '
-        "essay</a>.</p></header>"
+        f"<header><h1>Ask about {title}</h1>"
+        f"<p>{intro} under its document's title; its number opens the document at that sentence.</p></header>"
     )
 
 
@@ -277,7 +505,10 @@ def mount_ui(
     under its container's selector, which cannot reach the page padding on a phone.
     Gradio's file routes serve no extra folder (``allowed_paths`` stays empty), never
     anything under ``blocked_paths`` (the corpus, the index, the source), and refuse
-    uploads over ``max_file_size`` bytes (the chat has no upload field at all).
+    uploads over ``max_file_size`` bytes. The only upload field is the admin tab's: its
+    files are deleted once read, and the page's ``delete_cache`` removes any left behind
+    within the hour. Blocking Gradio's upload folder would be no safer: Gradio then
+    refuses uploaded files as inputs too.
     """
     gr.mount_gradio_app(
         app,

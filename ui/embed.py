@@ -65,15 +65,15 @@ def embed_page(
     </div>
     <div id="log" class="log" role="log" aria-live="polite" aria-label="Conversation">
       <div id="intro" class="intro">
-        <p>Ask about <cite>{title}</cite>. Every answer quotes the essay: select a marker such as
+        <p>Ask about <cite>{title}</cite>. Every answer quotes the text: select a marker such as
         [1] to see the sentence it rests on.</p>
         {example_list}
       </div>
     </div>
     <form id="ask-form" class="ask">
-      <label for="question" class="visually-hidden">Your question about the essay</label>
+      <label for="question" class="visually-hidden">Your question about the text</label>
       <textarea id="question" name="question" rows="2" required
-        placeholder="Ask a question about the essay"></textarea>
+        placeholder="Ask a question about the text"></textarea>
       <button type="submit" id="ask-button" class="primary">Ask</button>
     </form>
   </main>

@@ -11,48 +11,55 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
-from typing import Any
-
-from assistant.chunking import document_sentences
-from assistant.models import Document
+from typing import Any, Protocol
+from urllib.parse import quote
 
 AnswerDict = Mapping[str, Any]
 
-REFUSAL_TITLE = "Not answered from the essay"
+REFUSAL_TITLE = "Not answered from the text"
 EMPTY_SOURCES = (
     '<div class="qa-sources-empty"><h2 class="qa-panel-title">Sources</h2>'
     "<p>Each answer sentence ends with a marker such as [1]. The quotations it rests on "
-    "appear here, highlighted inside their paragraph of the essay.</p></div>"
+    "appear here, highlighted inside their paragraph, with the title and page of their document.</p></div>"
 )
 
 
+class Titled(Protocol):
+    """A document as the pages name it: ``models.Document`` or ``library.DocumentInfo``."""
+
+    @property
+    def title(self) -> str: ...
+
+
 class Anchors:
-    """Maps a quoted sentence to its reading-view anchor (``s-9-2``), so a citation is a deep link."""
+    """Links from a citation to its sentence in the reading view (``read/DOC#s-9-2``).
 
-    def __init__(self, documents: Iterable[Document]) -> None:
-        self.titles: dict[str, str] = {}
-        self._by_start: dict[tuple[str, int], str] = {}
-        for doc in documents:
-            self.titles[doc.doc_id] = doc.title
-            for sentence in document_sentences(doc):
-                self._by_start[(doc.doc_id, sentence.start)] = sentence.anchor
+    The anchor comes with the citation; what a page adds is its collection, so that a
+    citation of a collection other than the default one opens that collection's document.
+    """
 
-    def anchor(self, citation: AnswerDict) -> str:
-        """The sentence anchor of a citation, or its paragraph's if the corpus changed since."""
-        found = self._by_start.get((citation["doc_id"], citation["start"]))
-        return found or f"p-{citation['paragraph']}"
+    def __init__(self, *, collection: str | None = None) -> None:
+        self.query = f"?collection={quote(collection)}" if collection else ""
 
     def link(self, citation: AnswerDict) -> str:
         """A link relative to the server root, valid from ``/`` and from ``/embed``."""
-        return f"read/{citation['doc_id']}#{self.anchor(citation)}"
-
-    def title(self, doc_id: str) -> str:
-        return self.titles.get(doc_id, doc_id)
+        return f"read/{quote(citation['doc_id'])}{self.query}#{citation['anchor']}"
 
 
-def corpus_title(documents: Sequence[Document]) -> str:
-    """What the pages call the corpus: the essay's title, or "the essays" for several."""
-    return documents[0].title if len(documents) == 1 else "the essays"
+def corpus_title(documents: Sequence[Titled]) -> str:
+    """What the pages call the corpus: the document's title, or "the readings" for several."""
+    return documents[0].title if len(documents) == 1 else "the readings"
+
+
+def page_label(citation: AnswerDict) -> str:
+    """ "p. 3" for a quote from a paged document (a PDF), "" for an unpaged one."""
+    return f"p. {citation['page']}" if citation.get("page") else ""
+
+
+def citation_place(citation: AnswerDict) -> str:
+    """Where a quotation is, in words: "Title, p. 3, paragraph 9" (no page for unpaged documents)."""
+    parts = [citation["title"], page_label(citation), f"paragraph {citation['paragraph']}"]
+    return ", ".join(part for part in parts if part)
 
 
 def source_id(turn: int, marker: int) -> str:
@@ -77,26 +84,45 @@ def answer_html(answer: AnswerDict, turn: int, upto: int | None = None) -> str:
     """The chat bubble of one answer; only its first ``upto`` sentences while streaming."""
     if answer["refused"]:
         return refusal_html(answer)
-    paragraphs = {c["marker"]: c["paragraph"] for c in answer["citations"]}
+    places = {c["marker"]: citation_place(c) for c in answer["citations"]}
+    several = cites_several_documents(answer)
     parts = []
     for sentence in answer["sentences"][:upto]:
-        markers = "".join(_marker_html(turn, n, paragraphs.get(n)) for n in sentence["markers"])
-        parts.append(f"{escape(sentence['text'])}{markers}")
-    streaming = " qa-streaming" if upto is not None and upto < len(answer["sentences"]) else ""
-    return f'<div class="qa-answer{streaming}">{" ".join(parts)}</div>'
+        markers = "".join(_marker_html(turn, n, places.get(n)) for n in sentence["markers"])
+        parts.append(f"{escape(sentence['text'])}{markers}{_sources_note(sentence) if several else ''}")
+    if upto is not None and upto < len(answer["sentences"]):
+        return f'<div class="qa-answer qa-streaming">{" ".join(parts)}</div>'
+    return f'<div class="qa-answer">{" ".join(parts)}{_answer_notice(answer)}</div>'
 
 
 def refusal_html(answer: AnswerDict) -> str:
     text = " ".join(s["text"] for s in answer["sentences"]) or answer["answer"]
     return (
         f'<div class="qa-refusal" role="note"><strong class="qa-refusal-title">{REFUSAL_TITLE}</strong>'
-        f"<span>{escape(text)}</span></div>"
+        f"<span>{escape(text)}</span>{_answer_notice(answer)}</div>"
     )
 
 
-def _marker_html(turn: int, marker: int, paragraph: int | None) -> str:
+def _answer_notice(answer: AnswerDict) -> str:
+    """Why a language model's answer was replaced by quotations (it failed, or too little of it held)."""
+    notice = answer.get("notice")
+    return f'<span class="qa-answer-notice">{escape(notice)}</span>' if notice else ""
+
+
+def cites_several_documents(answer: AnswerDict) -> bool:
+    """Whether the answer quotes more than one document; then each sentence names its sources."""
+    return len({c["doc_id"] for c in answer["citations"]}) > 1
+
+
+def _sources_note(sentence: AnswerDict) -> str:
+    """ " (Title)" after a sentence's markers, as ``Answer.answer`` has it for several documents."""
+    titles = sentence.get("sources") or []
+    return f' <span class="qa-from">({escape("; ".join(titles))})</span>' if titles else ""
+
+
+def _marker_html(turn: int, marker: int, place: str | None) -> str:
     """A link to the source; the chat's sanitizer drops aria-label, so the spoken name is hidden text."""
-    where = f" in paragraph {paragraph}" if paragraph else ""
+    where = f": {escape(place)}" if place else ""
     return (
         f' <a class="qa-marker" href="#{source_id(turn, marker)}">[{marker}]'
         f'<span class="qa-sr">, source{where}</span></a>'
@@ -126,7 +152,7 @@ def sources_html(turns: Sequence[tuple[int, AnswerDict, int | None]], anchors: A
 def _sources_group(turn: int, answer: AnswerDict, upto: int | None, anchors: Anchors, *, latest: bool) -> str:
     """One turn's sources; ``aria-busy`` while its answer is still streaming in."""
     if answer["refused"]:
-        body = '<p class="qa-sources-none">No quotation: the question was not answered from the essay.</p>'
+        body = '<p class="qa-sources-none">No quotation: the question was not answered from the text.</p>'
     else:
         citations = cited_so_far(answer, upto)
         cards = "".join(_passage_card(turn, group, anchors) for group in by_passage(citations))
@@ -150,15 +176,16 @@ def by_passage(citations: Iterable[AnswerDict]) -> list[list[AnswerDict]]:
 
 
 def _passage_card(turn: int, citations: list[AnswerDict], anchors: Anchors) -> str:
+    """One quoted passage under its document's title, page and paragraph number."""
     first = citations[0]
-    paragraph = first["paragraph"]
-    title = escape(anchors.title(first["doc_id"]))
+    where = " · ".join(part for part in (page_label(first), f"paragraph {first['paragraph']}") if part)
     numbers = " ".join(f"[{c['marker']}]" for c in citations)
     return (
         f'<li class="qa-source"><div class="qa-source-head">'
-        f'<span class="qa-source-where">Paragraph {paragraph}</span> '
+        f'<cite class="qa-source-title">{escape(first["title"])}</cite> '
+        f'<span class="qa-source-where">{where}</span> '
         f'<span class="qa-source-markers">{numbers}</span></div>'
-        f'<blockquote class="qa-passage" aria-label="Paragraph {paragraph} of {title}">'
+        f'<blockquote class="qa-passage" aria-label="{escape(citation_place(first), quote=True)}">'
         f"{highlighted_passage(turn, citations, anchors)}</blockquote></li>"
     )
 
@@ -187,15 +214,16 @@ def highlighted_passage(turn: int, citations: list[AnswerDict], anchors: Anchors
 def _quote_mark(turn: int, citation: AnswerDict, anchors: Anchors) -> str:
     marker = citation["marker"]
     link = escape(anchors.link(citation), quote=True)
+    title = escape(f"“{citation['title']}”", quote=True)
     return (
         f'<mark class="qa-quote" id="{source_id(turn, marker)}" tabindex="-1">'
         f'<a class="qa-quote-link" href="{link}" target="_blank" rel="noopener" '
-        f'aria-label="Quotation {marker}: open it in the essay (new tab)">[{marker}]</a> '
+        f'aria-label="Quotation {marker}: open it in {title} (new tab)">[{marker}]</a> '
         f"{escape(citation['quote'])}</mark>"
     )
 
 
-def answer_markdown(answer: AnswerDict, anchors: Anchors) -> str:
+def answer_markdown(answer: AnswerDict) -> str:
     """The answer as Markdown for notes: the text with its [n] markers, then the numbered quotations."""
     lines = [f"**Question:** {answer['question']}", ""]
     if answer["refused"]:
@@ -203,8 +231,55 @@ def answer_markdown(answer: AnswerDict, anchors: Anchors) -> str:
         return "\n".join(lines) + "\n"
     lines += [answer["answer"], "", "**Quotations**", ""]
     for citation in answer["citations"]:
-        title = anchors.title(citation["doc_id"])
-        lines.append(
-            f"{citation['marker']}. “{citation['quote']}” ({title}, paragraph {citation['paragraph']})"
-        )
+        lines.append(f"{citation['marker']}. “{citation['quote']}” ({citation_place(citation)})")
     return "\n".join(lines) + "\n"
+
+
+# -- the "Manage documents" tab ----------------------------------------------------------
+
+
+class DocumentRow(Titled, Protocol):
+    """A row of the documents table: ``library.DocumentInfo``."""
+
+    @property
+    def format(self) -> str: ...
+    @property
+    def pages(self) -> int | None: ...
+    @property
+    def chunks(self) -> int: ...
+    @property
+    def indexed(self) -> bool: ...
+    @property
+    def changed(self) -> bool: ...
+
+
+def document_state(info: DocumentRow) -> str:
+    if not info.indexed:
+        return "not indexed yet"
+    return "changed since indexed: re-index it" if info.changed else "indexed"
+
+
+def documents_table_html(infos: Sequence[DocumentRow]) -> str:
+    """The collection's documents as a table: title, format, pages, chunks and index state."""
+    if not infos:
+        return '<p class="qa-admin-empty">This collection has no documents yet: add some below.</p>'
+    rows = "".join(
+        f"<tr><td>{escape(info.title)}</td><td>{escape(info.format)}</td>"
+        f'<td class="qa-num">{info.pages or "–"}</td><td class="qa-num">{info.chunks}</td>'
+        f"<td>{escape(document_state(info))}</td></tr>"
+        for info in infos
+    )
+    return (
+        '<table class="qa-documents"><caption>Documents of this collection</caption>'
+        '<thead><tr><th scope="col">Title</th><th scope="col">Format</th>'
+        '<th scope="col" class="qa-num">Pages</th><th scope="col" class="qa-num">Chunks</th>'
+        '<th scope="col">State</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
+def status_html(lines: Sequence[str], *, ok: bool) -> str:
+    """The outcome of an admin action: one line per file or document, green when all went well."""
+    kind, role = ("qa-status-ok", "status") if ok else ("qa-status-error", "alert")
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return f'<ul class="qa-status {kind}" role="{role}">{items}</ul>'

@@ -115,7 +115,7 @@ def test_the_key_never_appears_anywhere(
         event = called.json()["event_id"]
         shown.append(httpx.get(f"{base}/gradio_api/call/ask/{event}", timeout=60).text)
 
-    chat = Chat(bot, Anchors(bot.documents()), ready=lambda: True)
+    chat = Chat(bot, Anchors(), ready=lambda: True)
     for view in chat.ask(QUESTION, []):
         shown.append(json.dumps(view, default=str))
 

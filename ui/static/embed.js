@@ -1,4 +1,8 @@
 // The embed page's chat: posts to api/ask/stream and renders the server-sent events.
+// A page for another collection (/embed?collection=NAME) names it in <body data-collection>.
+const COLLECTION = document.body?.dataset.collection || "";
+const API = COLLECTION ? `api/collections/${encodeURIComponent(COLLECTION)}` : "api";
+const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` : "";
 // All text from the server or the reader goes into the page through text nodes
 // (never innerHTML), so a quotation or a question cannot inject markup.
 "use strict";
@@ -41,13 +45,23 @@
     return `e-${turnNumber}-${marker}`;
   }
 
-  function markerButton(turnNumber, marker, paragraph) {
+  /** "p. 3" for a quote from a paged document (a PDF), "" for an unpaged one. */
+  function pageLabel(citation) {
+    return citation.page ? `p. ${citation.page}` : "";
+  }
+
+  /** Where a quotation is, in words: "Title, p. 3, paragraph 9". */
+  function place(citation) {
+    return [citation.title, pageLabel(citation), `paragraph ${citation.paragraph}`].filter(Boolean).join(", ");
+  }
+
+  function markerButton(turnNumber, marker, citation) {
     const button = el(
       "button",
       {
         type: "button",
         class: "marker",
-        "aria-label": `Source ${marker}, paragraph ${paragraph}`,
+        "aria-label": citation ? `Source ${marker}: ${place(citation)}` : `Source ${marker}`,
         "aria-controls": "drawer",
       },
       `[${marker}]`,
@@ -61,10 +75,10 @@
       "a",
       {
         class: "quote-link",
-        href: `read/${encodeURIComponent(citation.doc_id)}#${citation.anchor}`,
+        href: `read/${encodeURIComponent(citation.doc_id)}${READ_QUERY}#${citation.anchor}`,
         target: "_blank",
         rel: "noopener",
-        "aria-label": `Quotation ${citation.marker}: open it in the essay (new tab)`,
+        "aria-label": `Quotation ${citation.marker}: open it in “${citation.title}” (new tab)`,
       },
       `[${citation.marker}]`,
     );
@@ -114,7 +128,13 @@
         el(
           "li",
           { class: "source" },
-          el("div", { class: "source-head" }, `Paragraph ${citation.paragraph}`),
+          el(
+            "div",
+            { class: "source-head" },
+            el("cite", { class: "source-title" }, citation.title),
+            " ",
+            el("span", {}, [pageLabel(citation), `paragraph ${citation.paragraph}`].filter(Boolean).join(" · ")),
+          ),
           passage.quote,
         ),
       );
@@ -170,6 +190,13 @@
     }
   }
 
+  /** When an answer quotes several documents, each sentence names its sources: " (Title)". */
+  function nameSources(sentences) {
+    for (const [last, titles] of sentences) {
+      if (titles.length) last.after(" ", el("span", { class: "from" }, `(${titles.join("; ")})`));
+    }
+  }
+
   function showProblem(bubble, message) {
     bubble.className = "message notice";
     bubble.removeAttribute("aria-busy");
@@ -188,7 +215,7 @@
     const bubble = addMessage("assistant", "Looking for the passages that answer this…");
     bubble.setAttribute("aria-busy", "true");
     try {
-      const response = await fetch("api/ask/stream", {
+      const response = await fetch(`${API}/ask/stream`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
         // Only the recent turns: the server keeps no more than its history window anyway.
@@ -201,7 +228,8 @@
       }
       input.value = "";
       let group = null;
-      const paragraphs = new Map();
+      const cited = new Map();
+      const sentences = []; // [the sentence's last node, the titles of its sources]
       bubble.replaceChildren();
       await readEvents(response.body, (name, data) => {
         if (name === "sentence") {
@@ -210,16 +238,20 @@
           bubble.append(data.text);
           for (const citation of data.citations) {
             addSource(group, citation);
-            paragraphs.set(citation.marker, citation.paragraph);
+            cited.set(citation.marker, citation);
           }
           for (const marker of data.markers) {
-            bubble.append(" ", markerButton(turnNumber, marker, paragraphs.get(marker)));
+            bubble.append(" ", markerButton(turnNumber, marker, cited.get(marker)));
           }
+          sentences.push([bubble.lastChild, data.sources || []]);
         } else if (name === "final") {
           if (data.refused) {
             bubble.className = "message refusal";
-            bubble.prepend(el("strong", { class: "refusal-title" }, "Not answered from the essay. "));
+            bubble.prepend(el("strong", { class: "refusal-title" }, "Not answered from the text. "));
           }
+          if (new Set(data.citations.map((c) => c.doc_id)).size > 1) nameSources(sentences);
+          // Why a language model's answer was replaced by quotations, when it was.
+          if (data.notice) bubble.append(el("span", { class: "answer-notice" }, data.notice));
           history.push({ role: "user", content: data.question }, { role: "assistant", content: data.answer });
         } else if (name === "error") {
           showProblem(bubble, data.error.message);

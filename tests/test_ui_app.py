@@ -1,0 +1,219 @@
+"""The chat page's parts without a browser: what it passes to the assistant, which controls it
+has for which configuration, and the "Manage documents" handlers' checks and messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+import pytest
+from gradio.utils import get_upload_folder
+from pydantic import SecretStr
+
+from assistant.errors import CorpusError, NotFoundError
+from assistant.library import Library
+from ui.admin import FAILED, WRONG_TOKEN, Admin, _discard
+from ui.app import Chat, build_ui
+from ui.render import Anchors
+
+TOKEN = "s3cret-token"
+
+
+# -- the chat passes the reader's choices on ----------------------------------------------
+
+
+class RecordingBot:
+    """Stands in for Assistant: records what ``ask`` was given and answers with one quote."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, Any]] = []
+
+    def validate_question(self, question: str) -> str:
+        return question.strip()
+
+    def ask(self, question: str, history: Any, **options: Any) -> Any:
+        self.asked.append(options)
+        quote = "Penguins waddle."
+        cited = {"marker": 1, "doc_id": "p", "title": "Penguins", "page": 2, "anchor": "s-1-1"}
+        cited |= {"chunk_id": "c", "paragraph": 1, "quote": quote, "start": 0, "end": 16, "passage": quote}
+        data = {"question": question, "answer": f"{quote} [1]", "refused": False, "citations": [cited]}
+        data["sentences"] = [{"text": quote, "markers": [1], "support": 1.0, "sources": ["Penguins"]}]
+        return SimpleNamespace(to_dict=lambda: data)
+
+
+def test_the_chat_passes_the_chosen_documents_and_back_end_to_ask() -> None:
+    bot = RecordingBot()
+    chat = Chat(bot, Anchors(), ready=lambda: True)  # type: ignore[arg-type]
+    *_, (box, _, turns, sources, markdown) = chat.ask("How?", [], ["p", "q"], "extractive")
+    *_, (_, retried, _, _) = chat.retry(turns, [], None)  # the last question again, in its place
+    assert bot.asked == [
+        {"documents": ["p", "q"], "generator": "extractive"},
+        {"documents": None, "generator": None},  # none chosen: every document, the configured back end
+    ]
+    assert box == "" and "p. 2 · paragraph 1" in sources and "(Penguins, p. 2, paragraph 1)" in markdown
+    assert len(retried) == 1
+
+
+# -- which controls the page has -----------------------------------------------------------
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Iterator[Any]:
+    """Builds a Library over a one-note corpus with the given settings (no index is built)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notes.md").write_text("Penguins waddle.\n", encoding="utf-8")
+
+    def build(**settings: Any) -> Library:
+        return Library(corpus_dir=corpus, index_dir=tmp_path / "index", **settings)
+
+    yield build
+
+
+def component(blocks: gr.Blocks, elem_id: str) -> Any:
+    found = [block for block in blocks.blocks.values() if getattr(block, "elem_id", None) == elem_id]
+    return found[0] if found else None
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_back_end_choice_appears_only_with_a_language_model(library: Any) -> None:
+    plain = component(build_ui(library()), "qa-generator")
+    assert plain.visible is False
+    with_model = build_ui(library(llm="openai", llm_base_url="http://127.0.0.1:9/v1"))
+    radio = component(with_model, "qa-generator")
+    assert radio.visible is True and radio.value == "openai"
+    assert radio.choices == [
+        ("Language model, verified", "openai"),
+        ("Quotations only (extractive)", "extractive"),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_admin_tab_exists_only_with_a_token(library: Any) -> None:
+    assert component(build_ui(library()), "qa-admin-tab") is None
+    with_token = build_ui(library(admin_token=TOKEN))
+    assert component(with_token, "qa-admin-tab") is not None
+    assert component(with_token, "qa-admin").visible is False  # locked until the token is typed
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_one_document_and_one_collection_need_no_choice(library: Any) -> None:
+    blocks = build_ui(library())
+    assert component(blocks, "qa-filter").visible is False
+    assert component(blocks, "qa-collection").visible is False
+
+
+# -- the "Manage documents" handlers ----------------------------------------------------------
+
+
+class FakeLibrary:
+    """Stands in for Library: records calls; ``fail`` makes add/remove/reindex raise it."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.settings = SimpleNamespace(admin_token=SecretStr(TOKEN))
+        self.calls: list[tuple[str, ...]] = []
+        self.fail = fail
+
+    def documents(self, name: str) -> list[Any]:
+        self.calls.append(("documents", name))
+        return []
+
+    def add(self, name: str, filename: str, data: bytes, progress: Any = None) -> Any:
+        return self._act("add", name, filename)
+
+    def remove(self, name: str, doc_id: str) -> Any:
+        return self._act("remove", name, doc_id)
+
+    def reindex(self, name: str, doc_ids: list[str], progress: Any = None) -> Any:
+        return self._act("reindex", name, *doc_ids)
+
+    def _act(self, *call: str) -> Any:
+        self.calls.append(call)
+        if self.fail:
+            raise self.fail
+        return SimpleNamespace(added=[], updated=["x"], skipped={}, seconds=1.5)
+
+
+def no_progress(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def admin_of(library: FakeLibrary) -> Admin:
+    return Admin(library)  # type: ignore[arg-type]
+
+
+def test_a_wrong_token_reads_and_changes_nothing(tmp_path: Path) -> None:
+    library = FakeLibrary()
+    admin = admin_of(library)
+    upload = tmp_path / "notes.md"
+    upload.write_text("x", encoding="utf-8")
+    for token in ("wrong", "", None, TOKEN + " "):
+        assert WRONG_TOKEN in admin.unlock(token, "default")[0]
+        assert admin.show(token, "default") == (gr.update(), gr.update())  # no table is sent
+        assert WRONG_TOKEN in admin.add(token, "default", [str(upload)], no_progress)[0]  # type: ignore[arg-type]
+        assert WRONG_TOKEN in admin.remove(token, "default", "notes")[0]
+        assert WRONG_TOKEN in admin.reindex_all(token, "default", no_progress)[0]  # type: ignore[arg-type]
+    assert library.calls == []
+
+
+def test_the_right_token_opens_the_panel_and_acts() -> None:
+    library = FakeLibrary()
+    admin = admin_of(library)
+    status, lock, panel, table, _ = admin.unlock(TOKEN, "default")
+    assert status == "" and lock == gr.update(visible=False) and panel == gr.update(visible=True)
+    assert "no documents yet" in table
+    assert "Re-indexed 1 document in 1.5 s." in admin.reindex(TOKEN, "birds", "owls", no_progress)[0]  # type: ignore[arg-type]
+    assert ("reindex", "birds", "owls") in library.calls
+
+
+def test_a_library_error_shows_its_message_and_no_traceback() -> None:
+    admin = admin_of(FakeLibrary(fail=NotFoundError("Collection 'birds' has no document 'owls'.")))
+    status = admin.remove(TOKEN, "birds", "owls")[0]
+    assert "has no document" in status and "qa-status-error" in status and "Traceback" not in status
+
+
+def test_an_unexpected_failure_shows_a_plain_message(caplog: pytest.LogCaptureFixture) -> None:
+    admin = admin_of(FakeLibrary(fail=RuntimeError("disk on fire at /srv/secret/path")))
+    status = admin.reindex_all(TOKEN, "default", no_progress)[0]  # type: ignore[arg-type]
+    assert FAILED in status and "/srv/secret" not in status
+    assert "disk on fire" in caplog.text  # the details are in the log
+
+
+def test_each_upload_is_added_on_its_own_and_then_deleted() -> None:
+    uploads = Path(get_upload_folder())
+    folder = uploads / "test-ui-app-upload"
+    folder.mkdir(parents=True, exist_ok=True)
+    good, bad = folder / "good.md", folder / "bad.pdf"
+    good.write_text("x", encoding="utf-8")
+    bad.write_bytes(b"not a pdf")
+
+    class PickyLibrary(FakeLibrary):
+        def add(self, name: str, filename: str, data: bytes, progress: Any = None) -> Any:
+            if filename == "bad.pdf":
+                raise CorpusError("bad.pdf has no text layer.")
+            return super().add(name, filename, data, progress)
+
+    library = PickyLibrary()
+    status, cleared, *_ = admin_of(library).add(TOKEN, "default", [str(good), str(bad)], no_progress)  # type: ignore[arg-type]
+    assert "good.md: replaced the earlier version and indexed." in status
+    assert "bad.pdf: not added. bad.pdf has no text layer." in status
+    assert cleared is None
+    assert not good.exists() and not bad.exists() and not folder.exists()
+
+
+def test_only_files_in_gradio_s_upload_folder_are_deleted(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "keep.md"
+    elsewhere.write_text("x", encoding="utf-8")
+    _discard(elsewhere)
+    assert elsewhere.exists()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_bare_assistant_still_builds_the_page(library: Any) -> None:
+    """``build_ui(bot)``: an Assistant alone serves as a library of its one collection."""
+    blocks = build_ui(library().assistant(), queue_size=2, concurrency=1)
+    assert blocks._queue.max_size == 2
+    assert component(blocks, "qa-collection").value == "default"
