@@ -1,9 +1,11 @@
-"""Loading the corpus: ``.txt`` and ``.md`` files, UTF-8, text kept exactly as read.
+"""Loading the corpus: text, Markdown, HTML, PDF and Word files, one ``Document`` each.
 
-Offsets of every sentence and quote refer to ``Document.text``, so the text is
-never normalised here: no stripping, no newline conversion. Optional YAML front
-matter (``---`` ... ``---`` at the very top) supplies title/author/source/date; it
-is kept in the text too, so offsets still match the file.
+Reading files (size limits, hashing, ids, titles, the folder listing) is done here;
+turning a file's bytes into text is ``formats.extract``'s job, one function per format.
+Offsets of every sentence and quote refer to ``Document.text``: for ``.txt``/``.md`` the
+file's text exactly as read (never normalised, front matter included, so offsets match
+the file); for the other formats the extracted text, with ``Document.pages`` saying
+where each PDF page starts in it.
 """
 
 from __future__ import annotations
@@ -13,17 +15,30 @@ import logging
 import re
 from pathlib import Path
 
-import yaml
-
 from .errors import CorpusError
+from .formats import SUFFIX_NAMES, SUFFIXES, extract, front_matter_end
 from .models import Document
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_PAGED_FILE_BYTES",
+    "SUFFIXES",
+    "corpus_files",
+    "doc_id_for",
+    "file_sha256",
+    "front_matter_end",
+    "load_corpus",
+    "load_document",
+    "max_bytes",
+]
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
-MAX_FILE_BYTES = 20 * 1024 * 1024
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
-_META_KEYS = ("title", "author", "source", "date")
+MAX_FILE_BYTES = 20 * 1024 * 1024  # text, Markdown and HTML
+# PDFs and Word files carry fonts and images besides their text, so they may be bigger.
+MAX_PAGED_FILE_BYTES = 100 * 1024 * 1024
+_PAGED_SUFFIXES = (".pdf", ".docx")
+_READ_BLOCK = 1024 * 1024
 
 
 def doc_id_for(path: Path) -> str:
@@ -32,71 +47,71 @@ def doc_id_for(path: Path) -> str:
     return slug or "document"
 
 
-def front_matter_end(text: str) -> int:
-    """Offset where the body starts (0 when there is no front matter)."""
-    match = _FRONT_MATTER.match(text)
-    return match.end() if match else 0
+def max_bytes(path: Path) -> int:
+    """The size limit for a file of this kind."""
+    return MAX_PAGED_FILE_BYTES if path.suffix.lower() in _PAGED_SUFFIXES else MAX_FILE_BYTES
 
 
 def load_document(path: Path) -> Document:
-    """Read one file; raise CorpusError naming the file if it is not usable text."""
-    try:
-        # The size is checked before reading, and no more than the limit is ever read,
-        # so a huge (or growing) file costs no memory.
-        size = path.stat().st_size
-        if size <= MAX_FILE_BYTES:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-            size = len(data)
-    except OSError as exc:
-        raise CorpusError(f"Cannot read {path}: {exc.strerror}.") from None
-    if size > MAX_FILE_BYTES:
-        raise CorpusError(
-            f"{path} is {size // 1_048_576} MB; the limit is "
-            f"{MAX_FILE_BYTES // 1_048_576} MB. Split it or remove it from the corpus."
-        )
-    if b"\x00" in data:
-        raise CorpusError(f"{path} looks binary (it contains NUL bytes); remove it from the corpus.")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(
-            f"{path} is not UTF-8 (bad byte at offset {exc.start}); "
-            f"re-save it as UTF-8, e.g. `iconv -f latin1 -t utf-8`."
-        ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    metadata = _front_matter(text, path)
-    if not text[front_matter_end(text) :].strip():
-        raise CorpusError(f"{path} is empty; add text or remove it from the corpus.")
-    doc_id = doc_id_for(path)
+    """Read one file; raise CorpusError naming the file if it is not usable."""
+    data = _read_bounded(path)
+    extracted = extract(path, data)
+    metadata = extracted.metadata
     return Document(
-        doc_id=doc_id,
+        doc_id=doc_id_for(path),
         path=str(path),
-        text=text,
+        text=extracted.text,
         sha256=hashlib.sha256(data).hexdigest(),
         title=metadata.get("title") or path.stem.replace("-", " ").replace("_", " ").title(),
         metadata=metadata,
+        pages=extracted.pages,
     )
 
 
-def _front_matter(text: str, path: Path) -> dict[str, str]:
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return {}
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file's bytes, as ``load_document`` records it, without extracting
+    anything: an indexer can tell an unchanged file cheaply. Same limits and errors."""
+    limit = max_bytes(path)
+    digest = hashlib.sha256()
     try:
-        raw = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise CorpusError(f"{path}: front matter is not valid YAML ({exc}).") from None
-    if not isinstance(raw, dict):
-        raise CorpusError(f"{path}: front matter must be a mapping of title/author/source/date.")
-    return {key: str(raw[key]) for key in _META_KEYS if raw.get(key) is not None}
+        _check_size(path, path.stat().st_size, limit)
+        read = 0
+        with path.open("rb") as handle:
+            while block := handle.read(min(_READ_BLOCK, limit + 1 - read)):
+                read += len(block)
+                _check_size(path, read, limit)  # the file may have grown since stat()
+                digest.update(block)
+    except OSError as exc:
+        raise CorpusError(f"Cannot read {path}: {exc.strerror}.") from None
+    return digest.hexdigest()
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes; the size is checked before reading, and no more than the limit
+    is ever read, so a huge (or growing) file costs no memory."""
+    limit = max_bytes(path)
+    try:
+        _check_size(path, path.stat().st_size, limit)
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise CorpusError(f"Cannot read {path}: {exc.strerror}.") from None
+    _check_size(path, len(data), limit)
+    return data
+
+
+def _check_size(path: Path, size: int, limit: int) -> None:
+    if size > limit:
+        raise CorpusError(
+            f"{path} is {size // 1_048_576} MB; the limit is "
+            f"{limit // 1_048_576} MB. Split it or remove it from the corpus."
+        )
 
 
 def corpus_files(folder: Path) -> list[Path]:
     """The corpus files under ``folder``, sorted; symlinks leading outside it are skipped."""
     if not folder.exists():
-        raise CorpusError(f"Corpus folder {folder} does not exist; create it and add .txt or .md files.")
+        raise CorpusError(f"Corpus folder {folder} does not exist; create it and add {SUFFIX_NAMES} files.")
     if not folder.is_dir():
         raise CorpusError(f"Corpus path {folder} is not a folder.")
     root = folder.resolve()
@@ -109,7 +124,7 @@ def corpus_files(folder: Path) -> list[Path]:
             continue
         files.append(path)
     if not files:
-        raise CorpusError(f"Corpus folder {folder} has no .txt or .md files; add at least one.")
+        raise CorpusError(f"Corpus folder {folder} has no {SUFFIX_NAMES} files; add at least one.")
     return files
 
 

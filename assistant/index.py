@@ -225,6 +225,17 @@ class Index:
         stored = {doc_id: entry["sha256"] for doc_id, entry in manifest["documents"].items()}
         return stored != {source.doc_id: source.sha256 for source in sources}
 
+    def is_readable(self) -> bool:
+        """Whether the store opens and its live generation reads; False means it is damaged or gone."""
+        try:
+            if self.live_generation() is not None:
+                self.chunk_store.count()
+                self.document_store.get(limit=1)
+            return True
+        except Exception as exc:
+            log.warning("The index cannot be read (%s).", exc)
+            return False
+
     def is_healthy(self) -> bool:
         """The live generation exists and its chunks are exactly those its documents count."""
         try:
@@ -414,19 +425,39 @@ class Index:
             return
         sentences = [s for chunk in chunks for s in chunk.sentences]
         vectors = self.embeddings.encode([c.text for c in chunks] + [s.text for s in sentences])
-        self.chunk_store.add(
+        self._add_rows(
+            self.chunk_store,
             ids=[c.chunk_id for c in chunks],
             documents=[c.text for c in chunks],
             embeddings=vectors[: len(chunks)],
             metadatas=[_chunk_metadata(c) for c in chunks],
         )
         owner = {(s.doc_id, s.start): c.chunk_id for c in chunks for s in c.sentences}
-        self.sentence_store.add(
+        self._add_rows(
+            self.sentence_store,
             ids=[sentence_id(owner[(s.doc_id, s.start)], s) for s in sentences],
             documents=[s.text for s in sentences],
             embeddings=vectors[len(chunks) :],
             metadatas=[{"chunk_id": owner[(s.doc_id, s.start)], "doc_id": s.doc_id} for s in sentences],
         )
+
+    def _add_rows(
+        self,
+        store: Collection,
+        ids: list[str],
+        documents: list[str],
+        embeddings: np.ndarray,
+        metadatas: list[dict[str, Any]],
+    ) -> None:
+        """``store.add`` in slices: Chroma refuses more rows per call than its batch limit (5,461 here)."""
+        step = self.client.get_max_batch_size()
+        for at in range(0, len(ids), step):
+            store.add(
+                ids=ids[at : at + step],
+                documents=documents[at : at + step],
+                embeddings=embeddings[at : at + step],
+                metadatas=metadatas[at : at + step],  # type: ignore[arg-type]
+            )
 
     # -- reading -------------------------------------------------------------------------
 

@@ -95,7 +95,8 @@ class Assistant:
         except IndexBusyError:
             raise
         except IndexStoreError:
-            if self.settings.chroma_host:
+            # Only a store that no longer reads is set aside; any other failure would fail again.
+            if self.settings.chroma_host or self._store_readable():
                 raise
             self._set_aside_corrupt_index()
             report = self.index.ingest(sources, _load, rebuild=True, progress=progress)
@@ -114,6 +115,10 @@ class Assistant:
             return None
         log.info("Index is missing or out of date; building it.")
         return self.ingest(progress=progress)
+
+    def _store_readable(self) -> bool:
+        self.index.release()
+        return self.index.is_readable()
 
     def _set_aside_corrupt_index(self) -> None:
         """Keep a damaged index for inspection instead of deleting it, then start afresh."""

@@ -1,8 +1,20 @@
+import hashlib
+import time
 from pathlib import Path
 
 import pytest
 
-from assistant.corpus import doc_id_for, load_corpus, load_document
+from assistant.corpus import (
+    MAX_FILE_BYTES,
+    MAX_PAGED_FILE_BYTES,
+    SUFFIXES,
+    corpus_files,
+    doc_id_for,
+    file_sha256,
+    load_corpus,
+    load_document,
+    max_bytes,
+)
 from assistant.errors import CorpusError
 
 from .conftest import ESSAY
@@ -37,7 +49,7 @@ def test_unusable_files_are_named_in_a_clear_error(tmp_path: Path, content: byte
 def test_missing_and_empty_folders_are_errors(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         load_corpus(tmp_path / "nowhere")
-    with pytest.raises(CorpusError, match=r"no \.txt or \.md"):
+    with pytest.raises(CorpusError, match=r"no \.txt, \.md, \.html, \.htm, \.pdf or \.docx files"):
         load_corpus(tmp_path)
 
 
@@ -56,3 +68,74 @@ def test_two_files_with_one_doc_id_are_an_error(tmp_path: Path) -> None:
     (tmp_path / "a_b.md").write_text("Two.", encoding="utf-8")
     with pytest.raises(CorpusError, match="doc_id"):
         load_corpus(tmp_path)
+
+
+def test_text_files_record_their_format(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Plain text.", encoding="utf-8")
+    (tmp_path / "b.md").write_text("---\nauthor: Someone\n---\n# Heading\n\nMarkdown.", encoding="utf-8")
+    a, b = load_corpus(tmp_path)
+    assert a.metadata == {"format": "text"} and a.pages == ()
+    assert b.metadata == {"author": "Someone", "format": "markdown"} and b.title == "B"
+
+
+def test_corpus_files_finds_every_supported_format(tmp_path: Path) -> None:
+    for name in ("a.txt", "b.md", "c.html", "d.HTM", "e.pdf", "f.docx", "sub/g.PDF"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    for ignored in ("old.doc", "notes.rtf", "slides.pptx", "image.png", "README"):
+        (tmp_path / ignored).write_bytes(b"x")
+    found = [p.relative_to(tmp_path).as_posix() for p in corpus_files(tmp_path)]
+    assert found == ["a.txt", "b.md", "c.html", "d.HTM", "e.pdf", "f.docx", "sub/g.PDF"]
+    assert {Path(name).suffix.lower() for name in found} == set(SUFFIXES)
+
+
+def test_a_corpus_of_mixed_formats_loads(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    (tmp_path / "essay.txt").write_text("An essay sentence.", encoding="utf-8")
+    article = "<p>" + "A web article about deterrence by denial. " * 5 + "</p>"
+    (tmp_path / "article.html").write_text(f"<html><body><article>{article}</article></body></html>")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "A chapter from a book about deterrence.")
+    (tmp_path / "chapter.pdf").write_bytes(bytes(pdf.output()))
+    formats = {doc.doc_id: doc.metadata["format"] for doc in load_corpus(tmp_path)}
+    assert formats == {"article": "html", "chapter": "pdf", "essay": "text"}
+
+
+def test_file_sha256_is_the_documents_hash_without_extracting(tmp_path: Path) -> None:
+    path = tmp_path / "essay.txt"
+    path.write_bytes(b"\xef\xbb\xbfA sentence with a byte-order mark.")
+    assert file_sha256(path) == load_document(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * (3 * 1024 * 1024 + 7))  # more than one read block
+    assert file_sha256(big) == hashlib.sha256(big.read_bytes()).hexdigest()
+    unusable = tmp_path / "binary.txt"
+    unusable.write_bytes(b"\x00\x01")
+    assert len(file_sha256(unusable)) == 64, "hashing never looks at the content"
+    with pytest.raises(CorpusError, match=r"Cannot read .*missing\.pdf"):
+        file_sha256(tmp_path / "missing.pdf")
+
+
+def _sparse(path: Path, megabytes: int) -> Path:
+    with path.open("wb") as handle:
+        handle.truncate(megabytes * 1024 * 1024)  # length without disk
+    return path
+
+
+def test_pdf_and_docx_may_be_bigger_than_text(tmp_path: Path) -> None:
+    assert max_bytes(Path("a.txt")) == max_bytes(Path("a.html")) == MAX_FILE_BYTES == 20 * 1024 * 1024
+    assert max_bytes(Path("a.PDF")) == max_bytes(Path("a.docx")) == MAX_PAGED_FILE_BYTES == 100 * 1024 * 1024
+    thirty = _sparse(tmp_path / "scan.pdf", 30)
+    assert file_sha256(thirty) == hashlib.sha256(bytes(30 * 1024 * 1024)).hexdigest()
+    for name, says in [
+        ("huge.html", "is 30 MB; the limit is 20 MB"),
+        ("huge.pdf", "is 150 MB; the limit is 100 MB"),
+    ]:
+        huge = _sparse(tmp_path / name, 30 if name.endswith("html") else 150)
+        began = time.monotonic()
+        for read in (load_document, file_sha256):
+            with pytest.raises(CorpusError, match=says):
+                read(huge)
+        assert time.monotonic() - began < 1.0, "refused from its size, without reading it"
