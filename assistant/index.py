@@ -484,12 +484,9 @@ class Index:
     ) -> list[tuple[str, float]]:
         where = cast(Where, {"doc_id": {"$in": doc_ids}}) if doc_ids else None
         try:
-            count = store.count()
-            if count == 0:
-                return []
-            got = store.query(
-                query_embeddings=[vector], n_results=min(k, count), where=where, include=["distances"]
-            )
+            # No count() first: Chroma returns what it has when asked for more, and each
+            # call is a round trip (an HTTP request with a Chroma server), two per question.
+            got = store.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
         except Exception as exc:
             raise IndexStoreError(f"Cannot query the index: {exc}") from exc
         distances = (got["distances"] or [[]])[0]

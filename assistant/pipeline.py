@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .corpus import corpus_files, doc_id_for, file_sha256, load_document
@@ -29,7 +29,10 @@ from .grounding import DEFAULT_CHECKER, SupportChecker
 from .index import Index, IngestReport, Progress
 from .models import Answer, AnswerSentence, Citation, Document, Message, Source, StreamEvent
 from .questions import analyse
-from .retrieval import LangChainRetriever, Retriever
+from .retrieval import Retriever
+
+if TYPE_CHECKING:
+    from .langchain_retriever import LangChainRetriever
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +159,8 @@ class Assistant:
 
     def as_retriever(self, k: int | None = None) -> LangChainRetriever:
         """The hybrid retriever as a LangChain ``BaseRetriever``."""
+        from .langchain_retriever import LangChainRetriever  # langchain_core costs ~1 s to import
+
         return LangChainRetriever(retriever=self.retriever, k=k or self.settings.top_k)
 
     @cached_property
