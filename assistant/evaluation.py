@@ -18,14 +18,17 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import metrics
-from .errors import EvaluationError, QuestionError
+from .config import Settings
+from .errors import AssistantError, EvaluationError, QuestionError
 from .models import Answer
 
 if TYPE_CHECKING:
@@ -40,6 +43,22 @@ RETRIEVAL_K = 5
 NAIVE_MIN_COSINE = 0.35
 # Metrics where a smaller value is better: a baseline comparison flags a rise.
 LOWER_IS_BETTER = ("false_refusal", "invalid_marker", "uncited", "hallucinated", "latency", "length")
+GENERATORS: tuple[str, ...] = get_args(Settings.model_fields["llm"].annotation)  # extractive, llamacpp...
+# The headline metrics of each generator in ``--compare``, in table order.
+COMPARED = (
+    "answer.gold_quote_hit",
+    "answer.gold_recall",
+    "answer.token_f1",
+    "citation.recall",
+    "citation.precision",
+    "citation.hallucinated_rate",
+    "citation.invalid_marker_rate",
+    "citation.uncited_rate",
+    "abstention.correct_refusal_rate",
+    "abstention.false_refusal_rate",
+    "latency.total_p50_ms",
+    "latency.total_p95_ms",
+)
 
 
 class HistoryMessage(BaseModel):
@@ -117,6 +136,7 @@ class QuestionResult:
     refused: bool
     answer: str
     generator: str
+    notice: str
     citations: list[dict[str, Any]]
     sentences: list[dict[str, Any]]
     retrieval: dict[str, float]
@@ -181,6 +201,7 @@ class Scorer:
             refused=answer.refused,
             answer=answer.answer,
             generator=answer.generator,
+            notice=answer.notice,
             citations=[
                 {**asdict(c), "exact": self.texts.get(c.doc_id, "")[c.start : c.end] == c.quote}
                 for c in answer.citations
@@ -399,6 +420,123 @@ def _progress_bar(done: int, total: int) -> None:
     print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end=end, file=sys.stderr, flush=True)
 
 
+# -- comparing generators ----------------------------------------------------------------------
+
+AssistantFactory = Callable[[str], "Assistant"]  # a generator name -> an assistant that uses it
+
+# How llm.py's notices give the counts of a verified answer (Answer has no structured field for them).
+_FELL_BACK = re.compile(r"Only (\d+) of (\d+) sentences")
+_REMOVED = re.compile(r"(\d+) sentences? not supported by the essay removed")
+_FLAGGED = re.compile(r"(\d+) sentences? of the model's answer marked")
+_COUNT = re.compile(r"(?<![\w.])\d+(?![\w.])")  # "Only 2 of 5", not the digits of "python3.11" or "Q4_1"
+
+
+def generator_names(text: str) -> list[str]:
+    """``--compare extractive,llamacpp``: known generator names, in order, each once."""
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in GENERATORS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown generator {', '.join(unknown) or '(none given)'}; choose from {', '.join(GENERATORS)}"
+        )
+    return names
+
+
+def assistant_factory(bot: Assistant) -> AssistantFactory:
+    """Assistants with ``bot``'s settings and another generator (``bot`` itself for its own)."""
+
+    def build(name: str) -> Assistant:
+        if name == bot.settings.llm:
+            return bot
+        from .pipeline import Assistant
+
+        return Assistant(bot.settings.model_copy(update={"llm": name}), checker=bot.checker)
+
+    return build
+
+
+def compare(
+    records: list[QuestionRecord],
+    names: list[str],
+    build: AssistantFactory,
+    *,
+    main: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """The same questions through one assistant per generator: headline metrics side by side.
+
+    ``main`` is a report already made with one of the generators; it is reused, not rerun.
+    A generator that cannot be built gets its error message instead of metrics.
+    """
+    rows = [_compared_generator(name, records, build, main, progress) for name in names]
+    return {"questions": len(records), "generators": rows}
+
+
+def _compared_generator(
+    name: str,
+    records: list[QuestionRecord],
+    build: AssistantFactory,
+    main: dict[str, Any] | None,
+    progress: bool,
+) -> dict[str, Any]:
+    try:
+        bot = build(name)
+        label = bot.generator.name  # builds the back end: a missing package or model shows here
+    except AssistantError as exc:
+        return {"generator": name, "error": str(exc)}
+    if main is not None and main["config"]["settings"]["llm"] == name:
+        report = main
+    else:
+        if progress:
+            print(f"The same questions with {label}:", file=sys.stderr)
+        report = evaluate(bot, records, pairs=None, baseline=False, progress=progress)
+    chosen = {m: report["aggregates"][m] for m in COMPARED if m in report["aggregates"]}
+    row: dict[str, Any] = {"generator": name, "label": label, "metrics": chosen, "seconds": report["seconds"]}
+    if name != "extractive":
+        row["metrics"].update(backend_metrics(report["results"], label))
+        row["notices"] = notice_counts(report["results"])
+    return row
+
+
+def backend_metrics(results: list[dict[str, Any]], label: str) -> dict[str, dict[str, float]]:
+    """How often an LLM back end's answers were replaced or cut down by verification.
+
+    ``llm.fallback_rate``: answers not written by the back end ``label`` (fallbacks to the
+    extractive answer, and questions the model is never asked, such as greetings).
+    ``llm.unverified_sentence_rate``: of the sentences the model wrote, the share verification
+    removed or flagged, over the answers whose notice gives the counts (a model refusal, a
+    failure or a timeout does not).
+    """
+    unverified = []
+    for result in results:
+        counts = _verification_counts(result, label)
+        if counts is not None:
+            bad, written = counts
+            unverified += [1.0] * bad + [0.0] * (written - bad)
+    return {
+        "llm.fallback_rate": _stat([float(r["generator"] != label) for r in results]),
+        "llm.unverified_sentence_rate": _stat(unverified),
+    }
+
+
+def _verification_counts(result: dict[str, Any], label: str) -> tuple[int, int] | None:
+    """(sentences removed or flagged, sentences the model wrote), if the answer tells."""
+    notice = result["notice"]
+    if result["generator"] != label:
+        fell_back = _FELL_BACK.search(notice)
+        return (int(fell_back[2]) - int(fell_back[1]), int(fell_back[2])) if fell_back else None
+    removed, flagged = _REMOVED.search(notice), _FLAGGED.search(notice)
+    bad = int(removed[1]) if removed else int(flagged[1]) if flagged else 0
+    # Removed sentences are gone from the answer; flagged ones are still in it.
+    return bad, len(result["sentences"]) + (bad if removed else 0)
+
+
+def notice_counts(results: list[dict[str, Any]]) -> dict[str, int]:
+    """How often each notice was given, commonest first; counts masked so that alike ones add up."""
+    notices = Counter(_COUNT.sub("N", r["notice"]) for r in results if r["notice"])
+    return dict(notices.most_common())
+
+
 # -- the gate --------------------------------------------------------------------------------
 
 
@@ -469,6 +607,12 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS, help="labelled support pairs (JSONL)")
     parser.add_argument("--calibrate", action="store_true", help="print the checker calibration table")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
+    parser.add_argument(
+        "--compare",
+        type=generator_names,
+        metavar="GEN,GEN",
+        help=f"also run these generators ({', '.join(GENERATORS)}) on the same questions and compare them",
+    )
 
 
 def run_from_args(args: argparse.Namespace, bot: Assistant) -> int:
@@ -481,6 +625,10 @@ def run_from_args(args: argparse.Namespace, bot: Assistant) -> int:
     maximum.update(parse_thresholds(args.max))
     baseline = _read_baseline(args.baseline) if args.baseline else None
     report = evaluate(bot, records, pairs=args.pairs, baseline=not args.no_baseline, progress=True)
+    if args.compare:
+        report["comparison"] = compare(
+            records, args.compare, assistant_factory(bot), main=report, progress=True
+        )
     problems = gate(report, minimum, maximum, baseline, args.max_drop)
     report["gate"] = {"min": minimum, "max": maximum, "problems": problems, "passed": not problems}
     written = write_reports(report, args.out)
@@ -501,6 +649,8 @@ def _read_baseline(path: Path) -> dict[str, Any]:
 
 
 def _print_summary(report: dict[str, Any], written: list[Path], *, calibrate: bool) -> None:
+    from .reports import comparison_notes, comparison_table
+
     for name, stat in report["aggregates"].items():
         if not name.startswith("latency.") or name.startswith("latency.total"):
             interval = f"[{stat['ci_low']:.3f}, {stat['ci_high']:.3f}]"
@@ -516,4 +666,11 @@ def _print_summary(report: dict[str, Any], written: list[Path], *, calibrate: bo
             for row in calibration["sweep"]:
                 accuracy, kappa = row["accuracy"], row["kappa"]
                 print(f"  threshold {row['threshold']:.1f}: accuracy {accuracy:.3f}, kappa {kappa:.3f}")
+    if "comparison" in report:
+        head, rows = comparison_table(report["comparison"])
+        print(f"Generators compared on {report['comparison']['questions']} questions:")
+        for cells in [head, *rows]:
+            print(f"  {cells[0]:34s}" + "".join(f" {c:>24s}" for c in cells[1:]))
+        for note in comparison_notes(report["comparison"]):
+            print(f"  {note}")
     print("Reports: " + ", ".join(str(p) for p in written))

@@ -436,7 +436,10 @@ class LLMGenerator(Generator):
         known = set(content_words(question + " " + " ".join(t["content"] for t in turns)))
         if not line or len(line) > max(300, 3 * len(question)) or not set(content_words(line)) & known:
             return None
+        if not line.endswith("?"):  # a weak model answers the follow-up instead of rewriting it
+            return None
         return line
+
 
     # -- talking to the model -----------------------------------------------------------
 

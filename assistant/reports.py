@@ -71,6 +71,28 @@ def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, str]
     return rows
 
 
+def comparison_table(comparison: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """``--compare``: a row per metric, a column per generator that could be built."""
+    ran = [g for g in comparison["generators"] if "error" not in g]
+    names = list(dict.fromkeys(name for g in ran for name in g["metrics"]))
+    rows = [
+        [name, *(_fmt(g["metrics"][name]["value"]) if name in g["metrics"] else "–" for g in ran)]
+        for name in names
+    ]
+    rows.append(["seconds", *(f"{g['seconds']:.1f}" for g in ran)])
+    return ["metric", *(g["label"] for g in ran)], rows
+
+
+def comparison_notes(comparison: dict[str, Any]) -> list[str]:
+    """A line per generator that could not be built, and per notice an LLM back end's answers gave."""
+    notes = []
+    for g in comparison["generators"]:
+        if "error" in g:
+            notes.append(f"{g['generator']}: not run: {g['error']}")
+        notes += [f"{g['label']}: {count}× {notice}" for notice, count in g.get("notices", {}).items()]
+    return notes
+
+
 def _worst(report: dict[str, Any]) -> list[dict[str, Any]]:
     failed = [r for r in report["results"] if r["failures"]]
     return sorted(failed, key=lambda r: -len(r["failures"]))[:WORST]
@@ -93,6 +115,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [f"| {' | '.join(row)} |" for row in _summary_rows(report)]
     lines += ["", "## By kind of question", "", "| kind | questions | fully correct |", "|---|---|---|"]
     lines += [f"| {k} | {v['questions']} | {_fmt(v['correct'])} |" for k, v in report["by_kind"].items()]
+    if "comparison" in report:
+        lines += ["", *_comparison_markdown(report["comparison"])]
     calibration = report.get("checker_calibration")
     if calibration:
         lines += [
@@ -111,6 +135,30 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"  - [{c['marker']}] ¶{c['paragraph']}: “{c['quote']}”" for c in r["citations"]]
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _comparison_markdown(comparison: dict[str, Any]) -> list[str]:
+    head, rows = comparison_table(comparison)
+    lines = [
+        "## Generators compared",
+        "",
+        f"The same {comparison['questions']} questions through each generator.",
+        "",
+        f"| {' | '.join(head)} |",
+        "|---" * len(head) + "|",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    notes = comparison_notes(comparison)
+    return lines + ([""] + [f"- {note}" for note in notes] if notes else [])
+
+
+def _comparison_html(comparison: dict[str, Any]) -> str:
+    head, rows = comparison_table(comparison)
+    notes = "".join(f"<li>{html.escape(note)}</li>" for note in comparison_notes(comparison))
+    return (
+        f"<h2>Generators compared</h2><p>The same {comparison['questions']} questions through each "
+        f"generator.</p>{_table(head, rows)}" + (f"<ul>{notes}</ul>" if notes else "")
+    )
 
 
 def _plot(draw: Any) -> str:
@@ -197,6 +245,7 @@ def html_page(report: dict[str, Any]) -> str:
         f"<figure><img src='{src}' alt='{e(title)} histogram'><figcaption>{e(title)}</figcaption></figure>"
         for title, src in _plots(report)
     )
+    comparison = _comparison_html(report["comparison"]) if "comparison" in report else ""
     failures = "".join(_failure_html(r) for r in _worst(report)) or "<p>None.</p>"
     meta = (
         f"{report['questions']} questions · support checker <code>{e(report['checker'])}</code> · "
@@ -208,6 +257,6 @@ def html_page(report: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Grounding evaluation</title><style>{_STYLE}</style></head><body>"
         f"<h1>Grounding evaluation</h1><p>{meta}</p>{status}{summary}"
-        f"<h2>By kind of question</h2>{kinds}<h2>Distributions</h2>{plots}"
+        f"<h2>By kind of question</h2>{kinds}{comparison}<h2>Distributions</h2>{plots}"
         f"<h2>Worst failures</h2>{failures}</body></html>\n"
     )

@@ -434,7 +434,15 @@ def test_extractive_can_be_chosen_per_question(make_bot: Callable[..., Assistant
         bot.ask(DETERRENCE, generator="ollama")
 
 
-@pytest.mark.parametrize("model", [fake("?!?"), fake(""), Raising(error=ConnectionError("down"))])
+@pytest.mark.parametrize(
+    "model",
+    [
+        fake("?!?"),
+        fake(""),
+        Raising(error=ConnectionError("down")),
+        fake("The author considers human security exemplary for the armed forces."),  # an answer
+    ],
+)
 def test_untrusted_rewrites_are_ignored(make_bot: Callable[..., Assistant], model: BaseChatModel) -> None:
     generator = generator_with(make_bot, model)
     assert generator.rewrite_followup("And how would that change the armed forces?", HISTORY) is None
