@@ -33,9 +33,14 @@ pytest: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/assistant eval --out eval-out
 
-# The same evaluation, failing when grounding drops below pyproject's [tool.assistant.eval].
+# The same evaluations, failing when grounding drops below pyproject's [tool.assistant.eval]
+# thresholds: the essay's set, then the four-reading library set.
 eval-gate: $(STAMP)
 	$(BIN)/assistant eval --out eval-out --index .assistant-ci
+	$(BIN)/assistant eval --out eval-out/library --index .assistant-ci/library \
+		--corpus tests/data/library --questions tests/data/library_questions.jsonl --no-baseline
+
+
 
 # Benchmarks (bench/README.md): tables on stdout, JSON in bench/results/ (git-ignored).
 bench: $(STAMP)

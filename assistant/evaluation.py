@@ -553,12 +553,16 @@ def parse_thresholds(items: list[str] | None) -> dict[str, float]:
     return thresholds
 
 
-def pyproject_thresholds(path: Path = Path("pyproject.toml")) -> tuple[dict[str, float], dict[str, float]]:
-    """The ``[tool.assistant.eval]`` table's ``min`` and ``max`` tables, if the file has one."""
+def pyproject_thresholds(
+    questions: Path = DEFAULT_QUESTIONS, path: Path = Path("pyproject.toml")
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The ``min`` and ``max`` tables of ``[tool.assistant.eval.<question set's file stem>]``,
+    else of ``[tool.assistant.eval]`` itself, if the file has them."""
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))["tool"]["assistant"]["eval"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         return {}, {}
+    table = table.get(questions.stem, table)
     return dict(table.get("min", {})), dict(table.get("max", {}))
 
 
@@ -620,7 +624,8 @@ def run_from_args(args: argparse.Namespace, bot: Assistant) -> int:
     from .reports import write_reports
 
     records = load_questions(args.questions)
-    minimum, maximum = pyproject_thresholds()
+    minimum, maximum = pyproject_thresholds(args.questions)
+
     minimum.update(parse_thresholds(args.min))
     maximum.update(parse_thresholds(args.max))
     baseline = _read_baseline(args.baseline) if args.baseline else None

@@ -28,6 +28,7 @@ from assistant.evaluation import (
     evaluate,
     gate,
     load_questions,
+    pyproject_thresholds,
     run_from_args,
 )
 from assistant.generation import Generator
@@ -139,6 +140,19 @@ def test_gate_catches_a_retriever_that_returns_random_passages(
     broken = evaluate(bot, records, pairs=None, baseline=False)
     problems = gate(broken, minimum, {}, baseline=honest, max_drop=0.02)
     assert any("answer.gold_quote_hit" in p for p in problems)
+
+
+def test_each_question_set_has_its_own_thresholds(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[tool.assistant.eval.min]\n"answer.gold_recall" = 0.9\n'
+        '[tool.assistant.eval.library_questions.min]\n"answer.gold_recall" = 0.8\n',
+        encoding="utf-8",
+    )
+    essay = pyproject_thresholds(Path("tests/data/dev_questions.jsonl"), pyproject)
+    library = pyproject_thresholds(Path("tests/data/library_questions.jsonl"), pyproject)
+    assert essay == ({"answer.gold_recall": 0.9}, {}) and library == ({"answer.gold_recall": 0.8}, {})
+    assert pyproject_thresholds(Path("tests/data/library_questions.jsonl"))[0]["answer.gold_quote_hit"] > 0.5
 
 
 def test_unknown_metric_in_a_threshold_is_an_error(bot: Assistant, tmp_path: Path) -> None:
