@@ -307,7 +307,6 @@ class Runtimes:
         for info in self.library.collections():
             self.get(info.name)
 
-
     def get(self, name: str) -> Runtime:
         """The collection's runtime; NotFoundError (404) for a collection that does not exist."""
         with self._lock:

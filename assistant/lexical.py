@@ -80,7 +80,6 @@ METONYMS = {
     "uk": "united kingdom",
     "us": "united states",
     "un": "united nations",
-
     "usa": "united states",
     "america": "united states",
     "tehran": "iran",

@@ -440,7 +440,6 @@ class LLMGenerator(Generator):
             return None
         return line
 
-
     # -- talking to the model -----------------------------------------------------------
 
     def _tokens(self, messages: list[BaseMessage]) -> Iterator[str]:

@@ -49,7 +49,6 @@ def test_plain_ask_lists_numbered_sources(essay_index: Path) -> None:
     assert "Sources:" in done.stdout and "[1] Values In Foreign Policy, paragraph 7" in done.stdout
 
 
-
 def test_errors_are_one_line_with_exit_code_2(essay_index: Path, tmp_path: Path) -> None:
     empty = run("ask", "   ", index=essay_index)
     assert empty.returncode == 2 and empty.stderr.strip().startswith("Error: The question is empty")
@@ -61,7 +60,6 @@ def test_errors_are_one_line_with_exit_code_2(essay_index: Path, tmp_path: Path)
     (tmp_path / "bad.txt").write_bytes("caf\xe9".encode("latin-1"))
     bad = run("ingest", str(tmp_path), index=tmp_path / "idx")
     assert bad.returncode == 1 and "Skipped:" in bad.stderr and "bad.txt is not UTF-8" in bad.stderr
-
 
     missing = run("ask", "What?", "--corpus", str(tmp_path / "none"), index=tmp_path / "idx2")
     assert missing.returncode == 2 and "does not exist" in missing.stderr
