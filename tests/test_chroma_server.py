@@ -114,8 +114,10 @@ def test_ingest_retrieve_and_answer_through_the_server(server_env: int, tmp_path
     assert report.chunks > 0 and report.added
 
     stored = {c.name: c.count() for c in _client(server_env).list_collections()}
-    assert stored[f"{name}-chunks"] == report.chunks
-    assert stored[f"{name}-sentences"] > report.chunks
+    generation = bot.index.live_generation()
+    assert stored[f"{name}.{generation}.chunks"] == report.chunks
+    assert stored[f"{name}.{generation}.sentences"] > report.chunks
+    assert stored[f"{name}.{generation}.documents"] == 1 and f"{name}.current" in stored
     assert not (tmp_path / "index" / "chroma").exists(), "nothing may be stored in the embedded store"
 
     passages = bot.retriever.retrieve(QUESTION).passages
@@ -124,17 +126,19 @@ def test_ingest_retrieve_and_answer_through_the_server(server_env: int, tmp_path
 
 
 def test_two_workers_share_one_server(server_env: int, tmp_path: Path) -> None:
-    name, index = _collection(), tmp_path / "index"
-    first = Assistant(corpus_dir=CORPUS, index_dir=index, collection=name)
+    name = _collection()
+    first = Assistant(corpus_dir=CORPUS, index_dir=tmp_path / "first", collection=name)
     assert first.ensure_index() is not None  # the first worker builds the collection
 
-    second = Assistant(corpus_dir=CORPUS, index_dir=index, collection=name)
-    assert second.ensure_index() is None  # the second finds it built: nothing is embedded again
-    count = _client(server_env).get_collection(f"{name}-chunks").count()
+    # Everything lives in the server: a worker with a folder of its own finds the index built.
+    second = Assistant(corpus_dir=CORPUS, index_dir=tmp_path / "second", collection=name)
+    assert second.ensure_index() is None  # nothing is embedded again
+    chunks = f"{name}.{first.index.live_generation()}.chunks"
+    count = _client(server_env).get_collection(chunks).count()
 
     # Both workers at once, each question to each: the same answers from the shared collection.
     asks = [(first, QUESTION), (second, QUESTION), (first, DEFINITION), (second, DEFINITION)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         answers = list(pool.map(lambda ask: _check_quotes(*ask), asks))
     assert answers[0] == answers[1] and answers[2] == answers[3]
-    assert _client(server_env).get_collection(f"{name}-chunks").count() == count
+    assert _client(server_env).get_collection(chunks).count() == count
