@@ -106,7 +106,7 @@ def report(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="passes over the question set (default 3)")
+    parser.add_argument("--repeat", type=int, default=2, help="passes over the question set (default 2)")
     args = parser.parse_args(argv)
     quiet()
     result = run(args.repeat)

@@ -61,7 +61,12 @@ COLLECTION = "scale"
 STORE = CACHE / "scale"
 SEED = 7
 QUERY_POOL = 20  # what Retriever.retrieve asks the index for: max(3 * top_k, 20)
-LAYOUT = 1  # bump when the stored layout changes, so cached stores are rebuilt
+LAYOUT = 2  # bump when the stored layout changes, so cached stores are rebuilt (2: generations)
+# While building, Chroma applies added vectors to its HNSW graph this many at a time and
+# writes the graph to disk after this many: large values while we add hundreds of
+# thousands, Chroma's defaults again afterwards, so the store is what the assistant makes.
+BUILD_HNSW = {"batch_size": 10_000, "sync_threshold": 1_000_000}
+SHIPPED_HNSW = {"batch_size": 100, "sync_threshold": 1000}
 
 
 def real_chunks() -> tuple[list[Any], str]:
@@ -113,36 +118,41 @@ def open_index(folder: Path, port: int | None = None) -> Any:
     return Index(settings, MiniLMEmbeddings())
 
 
-def _add(store: Any, limit: int, **columns: Any) -> None:
-    for begin in range(0, len(columns["ids"]), limit):
-        store.add(**{name: values[begin : begin + limit] for name, values in columns.items()})
+def grow(index: Any, chunks: list[Any], start: int, stop: int) -> int:
+    """Add chunks ``start``..``stop`` (and their sentences) with random vectors; returns sentences added.
 
-
-def grow(index: Any, chunks: list[Any], start: int, stop: int, batch: int = 5000) -> int:
-    """Add chunks ``start``..``stop`` (and their sentences) with random vectors; returns sentences added."""
+    Adding is the cost of a first run: Chroma inserts each vector into its HNSW graph
+    (about a millisecond of CPU each at these sizes, whatever the batch), so batches are
+    as large as Chroma takes and sentences are stored without their texts.
+    """
     from assistant.index import _chunk_metadata, sentence_id
 
     limit = index.client.get_max_batch_size()
+    stores = (index.chunk_store, index.sentence_store)
+    for store in stores:
+        store.modify(configuration={"hnsw": BUILD_HNSW})
     added = 0
-    for begin in range(start, stop, batch):
-        part = list(numbered(chunks, begin, min(begin + batch, stop)))
-        _add(
-            index.chunk_store,
-            limit,
+    for begin in range(start, stop, limit):
+        part = list(numbered(chunks, begin, min(begin + limit, stop)))
+        index.chunk_store.add(
             ids=[c.chunk_id for c in part],
             documents=[c.text for c in part],
             embeddings=unit_vectors(len(part), [SEED, begin]),
             metadatas=[_chunk_metadata(c) for c in part],
         )
         sentences = [(c, s) for c in part for s in c.sentences]
-        _add(
-            index.sentence_store,
-            limit,
-            ids=[sentence_id(c.chunk_id, s) for c, s in sentences],
-            embeddings=unit_vectors(len(sentences), [SEED, begin, 1]),
-            metadatas=[{"chunk_id": c.chunk_id, "doc_id": s.doc_id} for c, s in sentences],
-        )
+        for first in range(0, len(sentences), limit):
+            some = sentences[first : first + limit]
+            index.sentence_store.add(
+                ids=[sentence_id(c.chunk_id, s) for c, s in some],
+                embeddings=unit_vectors(len(some), [SEED, begin, 1, first]),
+                metadatas=[{"chunk_id": c.chunk_id, "doc_id": s.doc_id} for c, s in some],
+            )
         added += len(sentences)
+    for store in stores:
+        store.modify(configuration={"hnsw": SHIPPED_HNSW})
+    # Readers find the live generation through the index's pointer; the first build writes it.
+    index._point(index.generation, index._pointer() or {})
     return added
 
 
@@ -184,7 +194,11 @@ def build(sizes: list[int], fresh: bool) -> dict[int, dict[str, Any]]:
 
 
 def paged_chunks(index: Any, page: int = 10_000) -> list[Any]:
-    """``Index.chunks`` read a page at a time: the change proposed for assistant/index.py."""
+    """``Index.chunks`` read a page at a time, for an ``Index.chunks`` that reads them all at once.
+
+    One unpaged ``get()`` fails past ~100k chunks ("too many SQL variables"); index.py
+    now pages its reads, so this is only the fallback that keeps older versions measurable.
+    """
     from assistant.index import _chunk_from_row
 
     chunks, offset = [], 0

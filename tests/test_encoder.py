@@ -1,11 +1,14 @@
 """The NumPy encoder gives sentence-transformers' vectors without importing torch."""
 
+import math
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
-from assistant.embedding import MiniLMEmbeddings
+from assistant.embedding import MiniLMEmbeddings, model_path
+from assistant.encoder import GELU_ROWS, TOKENS_PER_BATCH, NumpyMiniLM, _batches, _gelu
 
 TEXTS = [
     "What is defensive deterrence?",
@@ -14,16 +17,60 @@ TEXTS = [
     "",
     "A long sentence about NATO’s Strategic Concept and human security. " * 40,  # past the 256-token limit
     "Émigrés, naïve café — “quotes” and emoji 🤔",
+    "What is defensive deterrence?",  # a repeat: embedded once, returned twice
 ]
+# Texts of many lengths, so that batches hold several texts padded to the longest.
+MIXED = [" ".join(["deterrence"] * n) + " and alliances." for n in (1, 2, 3, 5, 8, 13, 21, 34, 55, 89)]
 
 
-def test_numpy_engine_matches_sentence_transformers() -> None:
-    ours = MiniLMEmbeddings(engine="numpy").encode(TEXTS)
-    reference = MiniLMEmbeddings(engine="sentence-transformers").encode(TEXTS)
-    assert ours.shape == reference.shape == (len(TEXTS), 384)
-    cosine_distance = 1.0 - (ours * reference).sum(axis=1)
+@pytest.fixture(scope="module")
+def reference() -> MiniLMEmbeddings:
+    return MiniLMEmbeddings(engine="sentence-transformers")
+
+
+def test_numpy_engine_matches_sentence_transformers(reference: MiniLMEmbeddings) -> None:
+    texts = TEXTS + MIXED
+    ours = MiniLMEmbeddings(engine="numpy").encode(texts)
+    expected = reference.encode(texts)
+    assert ours.dtype == np.float32
+    assert ours.shape == expected.shape == (len(texts), 384)
+    cosine_distance = 1.0 - (ours * expected).sum(axis=1)
     assert float(cosine_distance.max()) < 1e-4
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(ours[0], ours[6])  # the repeated text, in its own place
+
+
+def test_threads_and_batching_do_not_change_the_vectors() -> None:
+    model = NumpyMiniLM(model_path())
+    texts = TEXTS + MIXED
+    one_by_one = np.stack([model.encode([text])[0] for text in texts])
+    assert np.allclose(model.encode(texts, workers=1), one_by_one, atol=1e-5)
+    assert np.allclose(model.encode(texts, workers=3), one_by_one, atol=1e-5)
+
+
+def test_the_forward_pass_stays_float32() -> None:
+    # A float64 scalar (np.sqrt(32)) once promoted every activation to float64, and each
+    # matrix product after it converted the float32 weights again: several times slower.
+    model = NumpyMiniLM(model_path())
+    x = np.random.default_rng(0).standard_normal((2 * 7, 384)).astype(np.float32)
+    assert model._layer(x, model.layers[0], 2, 7, None).dtype == np.float32
+
+
+def test_gelu_is_the_exact_erf_gelu() -> None:
+    # More rows than one block, and values far into both tails.
+    x = np.linspace(-12.0, 12.0, 3 * GELU_ROWS * 50, dtype=np.float32).reshape(3 * GELU_ROWS, 50)
+    expected = np.vectorize(lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))))(x.astype(np.float64))
+    got = _gelu(x.copy())
+    assert got.dtype == np.float32
+    assert float(np.abs(got - expected).max()) < 1e-5
+
+
+def test_batches_cover_every_text_once_within_the_token_budget() -> None:
+    lengths = [3, 256, 40, 40, 2, 120, 7, 256, 64, 64, 64, 5]
+    batches = _batches(lengths)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= TOKENS_PER_BATCH
 
 
 def test_the_default_engine_does_not_import_torch() -> None:
