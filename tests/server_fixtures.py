@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -67,6 +68,50 @@ def running(app: FastAPI, *, wait_ready: bool = True) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def subprocess_server(
+    command: list[str], ready: Callable[[], bool], log: Path, *, name: str, timeout: float = 120.0
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server command (output to ``log``) until ``ready()`` holds; always stop it afterwards.
+
+    The test fails, with the log's tail, if the server exits or is not ready in time.
+    """
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _holds(ready):
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited with {process.returncode}:\n{_tail(log)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} was not ready within {timeout:.0f} s:\n{_tail(log)}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(encoding="utf-8", errors="replace")[-3000:]
+
+
+def _holds(condition: Callable[[], bool]) -> bool:
+    """A readiness probe's answer; one that raises (not listening yet) is a no."""
+    try:
+        return condition()
+    except Exception:  # connection refused, or a client's own error type while starting
+        return False
 
 
 def _wait(condition: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT_S) -> None:

