@@ -8,6 +8,7 @@ from functools import lru_cache
 import snowballstemmer
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_POSSESSIVE = ("'s", "’s")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*(?:s\b)?")
 
 STOP_WORDS = frozenset(
@@ -41,7 +42,8 @@ _stemmer = snowballstemmer.stemmer("english")
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, possessive endings dropped ("NATO’s" -> "nato")."""
-    return [re.sub(r"['’]s$", "", w.lower()) for w in _WORD.findall(text)]
+    # A string test, not a regex per word: this runs for every word of the corpus at start-up.
+    return [w[:-2] if w.endswith(_POSSESSIVE) else w for w in map(str.lower, _WORD.findall(text))]
 
 
 @lru_cache(maxsize=65536)

@@ -69,16 +69,16 @@ class Retrieval:
 class _BM25:
     """BM25 over stemmed content words, with the idf table kept for overlap scores."""
 
-    def __init__(self, texts: list[str]) -> None:
-        self.tokens = [stems(text) for text in texts]
+    def __init__(self, tokens: list[list[str]]) -> None:
+        self.tokens = tokens
         self.model = bm25s.BM25()
         self.model.index(self.tokens, show_progress=False)
         frequency: dict[str, int] = defaultdict(int)
-        for tokens in self.tokens:
-            for token in set(tokens):
+        for text_tokens in tokens:
+            for token in set(text_tokens):
                 frequency[token] += 1
-        self.idf = {t: float(np.log(1 + len(texts) / f)) for t, f in frequency.items()}
-        self.unseen_idf = float(np.log(1 + len(texts)))
+        self.idf = {t: float(np.log(1 + len(tokens) / f)) for t, f in frequency.items()}
+        self.unseen_idf = float(np.log(1 + len(tokens)))
 
     def scores(self, query_stems: list[str]) -> np.ndarray:
         known = [s for s in query_stems if s in self.idf]
@@ -104,13 +104,13 @@ class Retriever:
         self.position = {(s.doc_id, s.start): i for i, s in enumerate(self.sentences)}
         self.owner = {(s.doc_id, s.start): c for c in self.chunks for s in c.sentences}
         self.sentence_owner = {sentence_id(c.chunk_id, s): c for c in self.chunks for s in c.sentences}
-        self.chunk_bm25 = _BM25([c.text for c in self.chunks])
-        self.sentence_bm25 = _BM25([s.text for s in self.sentences])
+        self.chunk_bm25 = _BM25([stems(c.text) for c in self.chunks])
+        self.sentence_bm25 = _BM25([stems(s.text) for s in self.sentences])
         self._vectors: dict[str, np.ndarray] = {}
         self.paragraph_stems: dict[str, set[tuple[str, int]]] = defaultdict(set)
         self.document_stems: dict[str, set[str]] = defaultdict(set)
-        for sentence in self.sentences:
-            for token in stems(sentence.text):
+        for sentence, tokens in zip(self.sentences, self.sentence_bm25.tokens, strict=True):
+            for token in tokens:
                 self.paragraph_stems[token[:6]].add((sentence.doc_id, sentence.paragraph))
                 self.document_stems[sentence.doc_id].add(token)
 
