@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import defaultdict
-from collections.abc import KeysView
+from collections import Counter, defaultdict
+from collections.abc import Collection, KeysView
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -67,25 +67,30 @@ class Retrieval:
 
 
 class _BM25:
-    """BM25 over stemmed content words, with the idf table kept for overlap scores."""
+    """BM25 over stemmed content words, with the idf table kept for overlap scores.
+
+    The token lists are not kept: the index answers which texts hold a word (``containing``).
+    """
 
     def __init__(self, tokens: list[list[str]]) -> None:
-        self.tokens = tokens
+        self.size = len(tokens)
         self.model = bm25s.BM25()
-        self.model.index(self.tokens, show_progress=False)
-        frequency: dict[str, int] = defaultdict(int)
-        for text_tokens in tokens:
-            for token in set(text_tokens):
-                frequency[token] += 1
-        self.idf = {t: float(np.log(1 + len(tokens) / f)) for t, f in frequency.items()}
-        self.unseen_idf = float(np.log(1 + len(tokens)))
+        self.model.index(tokens, show_progress=False)
+        frequency = Counter(token for text_tokens in tokens for token in set(text_tokens))
+        self.idf = {t: float(np.log(1 + self.size / f)) for t, f in frequency.items()}
+        self.unseen_idf = float(np.log(1 + self.size))
 
-    def scores(self, query_stems: list[str]) -> np.ndarray:
+    def scores(self, query_stems: Collection[str]) -> np.ndarray:
         known = [s for s in query_stems if s in self.idf]
         if not known:
-            return np.zeros(len(self.tokens), dtype=np.float32)
+            return np.zeros(self.size, dtype=np.float32)
         scores: np.ndarray = np.asarray(self.model.get_scores(known), dtype=np.float32)
         return scores
+
+    def containing(self, stems: Collection[str]) -> np.ndarray:
+        """Positions of the texts that hold any of these stems (BM25 scores a held word above 0)."""
+        found: np.ndarray = np.flatnonzero(self.scores(stems))
+        return found
 
 
 class Retriever:
@@ -107,17 +112,33 @@ class Retriever:
         self.chunk_bm25 = _BM25([stems(c.text) for c in self.chunks])
         self.sentence_bm25 = _BM25([stems(s.text) for s in self.sentences])
         self._vectors: dict[str, np.ndarray] = {}
-        self.paragraph_stems: dict[str, set[tuple[str, int]]] = defaultdict(set)
-        self.document_stems: dict[str, set[str]] = defaultdict(set)
-        for sentence, tokens in zip(self.sentences, self.sentence_bm25.tokens, strict=True):
-            for token in tokens:
-                self.paragraph_stems[token[:6]].add((sentence.doc_id, sentence.paragraph))
-                self.document_stems[sentence.doc_id].add(token)
+        # Which document and paragraph each sentence is in, as arrays: word lookups go through
+        # the sentence BM25 index instead of per-word tables (those took 200 MB at 100k chunks).
+        self._doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+        self._sentence_doc = np.array([self._doc_index[s.doc_id] for s in self.sentences], dtype=np.int32)
+        self._sentence_paragraph = np.array([s.paragraph for s in self.sentences], dtype=np.int32)
+        self._by_prefix: dict[str, list[str]] = defaultdict(list)
+        for token in self.vocabulary:
+            self._by_prefix[token[:6]].append(token)
 
     @property
     def vocabulary(self) -> KeysView[str]:
         """Every content stem of the corpus (a view: no copy per question)."""
         return self.sentence_bm25.idf.keys()
+
+    def uses(self, stem: str, doc_ids: Collection[str] | None = None) -> bool:
+        """Whether the corpus, or these documents of it, uses this stem."""
+        if stem not in self.sentence_bm25.idf or doc_ids is None:
+            return stem in self.sentence_bm25.idf
+        wanted = [self._doc_index[d] for d in doc_ids if d in self._doc_index]
+        holders = self._sentence_doc[self.sentence_bm25.containing([stem])]
+        return bool(np.isin(holders, wanted).any())
+
+    def _paragraphs_using(self, prefix: str) -> set[tuple[int, int]]:
+        """(document, paragraph) of every sentence with a stem that starts with ``prefix``."""
+        found = self.sentence_bm25.containing(self._by_prefix.get(prefix, []))
+        docs, paragraphs = self._sentence_doc[found].tolist(), self._sentence_paragraph[found].tolist()
+        return set(zip(docs, paragraphs, strict=True))
 
     def unrelated_pair(self, question: str) -> str | None:
         """Two adjacent words of the question's topic that the corpus uses, but never near each other.
@@ -133,8 +154,9 @@ class Retriever:
         for first, second in pairwise(tokens):
             if first in STOP_WORDS | FRAME_WORDS or second in STOP_WORDS | FRAME_WORDS:
                 continue
-            a, b = self.paragraph_stems.get(stem(first)[:6]), self.paragraph_stems.get(stem(second)[:6])
-            if a and b and not any(d1 == d2 and abs(p1 - p2) <= 1 for d1, p1 in a for d2, p2 in b):
+            a, b = self._paragraphs_using(stem(first)[:6]), self._paragraphs_using(stem(second)[:6])
+            near_b = {(doc, paragraph + step) for doc, paragraph in b for step in (-1, 0, 1)}
+            if a and b and a.isdisjoint(near_b):
                 return f"{first} {second}"
         return None
 

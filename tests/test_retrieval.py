@@ -1,0 +1,63 @@
+"""The retriever's word lookups: which documents use a word, and topic words that never meet."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Assistant
+from assistant.lexical import stem
+from assistant.retrieval import Retriever
+
+BIRDS = "# Birds\n\nThe heron waits by the river for fish.\n\nHerons nest in noisy colonies.\n"
+STONES = "# Stones\n\nGranite forms from slowly cooled magma.\n\nThe river polishes granite pebbles.\n"
+
+
+@pytest.fixture(scope="module")
+def two_documents(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+    folder = tmp_path_factory.mktemp("two-documents")
+    (folder / "corpus").mkdir()
+    (folder / "corpus" / "birds.md").write_text(BIRDS, encoding="utf-8")
+    (folder / "corpus" / "stones.md").write_text(STONES, encoding="utf-8")
+    bot = Assistant(corpus_dir=folder / "corpus", index_dir=folder / "index")
+    bot.ingest()
+    return bot.retriever
+
+
+def test_uses_answers_for_the_corpus(two_documents: Retriever) -> None:
+    assert two_documents.uses(stem("heron")) and two_documents.uses(stem("granite"))
+    assert not two_documents.uses(stem("volcano"))
+
+
+def test_uses_answers_for_chosen_documents(two_documents: Retriever) -> None:
+    assert two_documents.uses(stem("heron"), ["birds"])
+    assert not two_documents.uses(stem("heron"), ["stones"])
+    assert two_documents.uses(stem("river"), ["stones"]) and two_documents.uses(stem("river"), ["birds"])
+    assert not two_documents.uses(stem("heron"), ["no-such-document"])
+    assert not two_documents.uses(stem("volcano"), ["birds", "stones"])
+
+
+@pytest.mark.parametrize(
+    ("question", "pair"),
+    [
+        ("What do they say about granite herons?", "granite herons"),  # each word is used, never together
+        ("What do they say about heron colonies?", None),  # neighbouring paragraphs of one document
+        ("What do they say about river pebbles?", None),  # one sentence
+        ("What do they say about volcano herons?", None),  # a word never used is another check's job
+    ],
+)
+def test_unrelated_pair_finds_words_that_never_meet(
+    two_documents: Retriever, question: str, pair: str | None
+) -> None:
+    assert two_documents.unrelated_pair(question) == pair
+
+
+@pytest.mark.parametrize(
+    ("question", "pair"),
+    [
+        ("What does the essay say about nuclear energy?", "nuclear energy"),
+        ("What does the essay say about China's economy?", "china economy"),
+        ("What does the essay say about human security?", None),
+    ],
+)
+def test_unrelated_pair_on_the_essay(bot: Assistant, question: str, pair: str | None) -> None:
+    assert bot.retriever.unrelated_pair(question) == pair
