@@ -11,21 +11,20 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, KeysView
 from dataclasses import dataclass
 from itertools import pairwise
 
-import bm25s
 import numpy as np
 
+from .bm25 import BM25, content_key, prune
 from .embedding import DIMENSIONS, MiniLMEmbeddings
 from .index import Index, sentence_id
 from .lexical import FRAME_WORDS, STOP_WORDS, expand_metonyms, stem, stems, words
 from .models import Chunk, Passage, Sentence
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOPIC_PHRASE = re.compile(
     r"\b(?:about|regarding|concerning|(?:views?|opinion|position|stance|thoughts?)\s+on)\s+(.+)$",
@@ -66,33 +65,6 @@ class Retrieval:
     timings_ms: dict[str, float]
 
 
-class _BM25:
-    """BM25 over stemmed content words, with the idf table kept for overlap scores.
-
-    The token lists are not kept: the index answers which texts hold a word (``containing``).
-    """
-
-    def __init__(self, tokens: list[list[str]]) -> None:
-        self.size = len(tokens)
-        self.model = bm25s.BM25()
-        self.model.index(tokens, show_progress=False)
-        frequency = Counter(token for text_tokens in tokens for token in set(text_tokens))
-        self.idf = {t: float(np.log(1 + self.size / f)) for t, f in frequency.items()}
-        self.unseen_idf = float(np.log(1 + self.size))
-
-    def scores(self, query_stems: Collection[str]) -> np.ndarray:
-        known = [s for s in query_stems if s in self.idf]
-        if not known:
-            return np.zeros(self.size, dtype=np.float32)
-        scores: np.ndarray = np.asarray(self.model.get_scores(known), dtype=np.float32)
-        return scores
-
-    def containing(self, stems: Collection[str]) -> np.ndarray:
-        """Positions of the texts that hold any of these stems (BM25 scores a held word above 0)."""
-        found: np.ndarray = np.flatnonzero(self.scores(stems))
-        return found
-
-
 class Retriever:
     """Ranks the passages and sentences of one index for a question."""
 
@@ -109,8 +81,7 @@ class Retriever:
         self.position = {(s.doc_id, s.start): i for i, s in enumerate(self.sentences)}
         self.owner = {(s.doc_id, s.start): c for c in self.chunks for s in c.sentences}
         self.sentence_owner = {sentence_id(c.chunk_id, s): c for c in self.chunks for s in c.sentences}
-        self.chunk_bm25 = _BM25([stems(c.text) for c in self.chunks])
-        self.sentence_bm25 = _BM25([stems(s.text) for s in self.sentences])
+        self.chunk_bm25, self.sentence_bm25 = self._lexical_indexes()
         self._vectors: dict[str, np.ndarray] = {}
         # Which document and paragraph each sentence is in, as arrays: word lookups go through
         # the sentence BM25 index instead of per-word tables (those took 200 MB at 100k chunks).
@@ -120,6 +91,15 @@ class Retriever:
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
         for token in self.vocabulary:
             self._by_prefix[token[:6]].append(token)
+
+    def _lexical_indexes(self) -> tuple[BM25, BM25]:
+        """BM25 over chunks and over sentences: loaded if this content's are saved, else built and saved."""
+        folder = self.index.settings.index_dir / "lexical" / self.index.name
+        key = content_key(self.chunks)
+        chunks = BM25.cached(folder / key / "chunks", [c.text for c in self.chunks])
+        sentences = BM25.cached(folder / key / "sentences", [s.text for s in self.sentences])
+        prune(folder, keep=key)
+        return chunks, sentences
 
     @property
     def vocabulary(self) -> KeysView[str]:
