@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import IO, Any, cast
 
 import chromadb
 import numpy as np
@@ -279,25 +279,23 @@ class Index:
         if not lock.exists():
             return
         with open(lock) as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexBusyError(
-                    f"Another ingest is running on {self.settings.index_dir}; wait for it to finish."
-                ) from None
+            self._take_lock(handle)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
         with open(self.settings.index_dir / "ingest.lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexBusyError(
-                    f"Another ingest is running on {self.settings.index_dir}; wait for it to finish."
-                ) from None
+            self._take_lock(handle)
             yield
+
+    def _take_lock(self, handle: IO[str]) -> None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(
+                f"Another ingest is running on {self.settings.index_dir}; wait for it to finish."
+            ) from None
 
     def ingest(
         self,
