@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +31,7 @@ Engine = Literal["numpy", "sentence-transformers"]
 Encode = Callable[[list[str]], np.ndarray]
 _lock = threading.Lock()
 _engines: dict[tuple[str, str], Encode] = {}
+_batchers: dict[tuple[str, str], _Batcher] = {}
 
 
 def model_path() -> Path:
@@ -81,6 +84,52 @@ def _engine(path: Path, engine: Engine) -> Encode:
         return _engines[key]
 
 
+def _batcher(path: Path, engine: Engine) -> _Batcher:
+    encode = _engine(path, engine)
+    with _lock:
+        key = (str(path), engine)
+        if key not in _batchers:
+            _batchers[key] = _Batcher(encode)
+        return _batchers[key]
+
+
+class _Batcher:
+    """Embeds the single texts that arrive together (concurrent questions) as one batch.
+
+    One product over a batch costs about half the CPU of one product per text (16
+    questions: 230 ms one by one, 105 ms as a batch), which is what a busy server runs
+    out of. A lone question waits for nothing: the thread takes whatever is pending.
+    """
+
+    def __init__(self, encode: Encode, max_batch: int = 64) -> None:
+        self._encode = encode
+        self._max_batch = max_batch
+        self._pending: queue.SimpleQueue[tuple[str, Future[np.ndarray]]] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="minilm-batcher", daemon=True).start()
+
+    def embed(self, text: str) -> np.ndarray:
+        future: Future[np.ndarray] = Future()
+        self._pending.put((text, future))
+        return future.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._pending.get()]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                vectors = self._encode([text for text, _ in batch])
+            except Exception as exc:  # every waiter gets the error; the thread serves the next batch
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), vector in zip(batch, vectors, strict=True):
+                future.set_result(vector)
+
+
 class MiniLMEmbeddings(Embeddings):
     """A LangChain ``Embeddings`` over the packaged MiniLM; vectors are unit length."""
 
@@ -102,8 +151,12 @@ class MiniLMEmbeddings(Embeddings):
         repeated: np.ndarray = vectors[[row[text] for text in texts]]
         return repeated
 
+    def encode_query(self, text: str) -> np.ndarray:
+        """One text's unit vector; texts asked for at the same moment are embedded as one batch."""
+        return _batcher(self.path, self.engine).embed(text)
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()  # type: ignore[no-any-return]
 
     def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()  # type: ignore[no-any-return]
+        return self.encode_query(text).tolist()  # type: ignore[no-any-return]

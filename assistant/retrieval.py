@@ -141,8 +141,7 @@ class Retriever:
         return None
 
     def embed(self, text: str) -> np.ndarray:
-        vector: np.ndarray = self.embeddings.encode([text])[0]
-        return vector
+        return self.embeddings.encode_query(text)
 
     def retrieve(self, question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Retrieval:
         """Passages by fused rank, then the sentences of those passages, best first.

@@ -3,11 +3,13 @@
 import math
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
-from assistant.embedding import MiniLMEmbeddings, model_path
+from assistant.embedding import MiniLMEmbeddings, _batcher, model_path
 from assistant.encoder import GELU_ROWS, TOKENS_PER_BATCH, NumpyMiniLM, _batches, _gelu
 
 TEXTS = [
@@ -82,3 +84,43 @@ def test_the_default_engine_does_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_concurrent_queries_are_embedded_together_and_each_gets_its_own_vector() -> None:
+    embeddings = MiniLMEmbeddings()
+    texts = TEXTS + MIXED
+    expected = embeddings.encode(texts)
+    calls: list[int] = []
+    batcher = _batcher(embeddings.path, embeddings.engine)
+    encode = batcher._encode
+    batcher._encode = lambda batch: calls.append(len(batch)) or encode(batch)  # type: ignore[method-assign]
+    try:
+        start = threading.Barrier(len(texts))
+
+        def ask(text: str) -> np.ndarray:
+            start.wait()
+            return embeddings.encode_query(text)
+
+        with ThreadPoolExecutor(max_workers=len(texts)) as pool:
+            vectors = np.stack(list(pool.map(ask, texts)))
+    finally:
+        batcher._encode = encode  # type: ignore[method-assign]
+    assert np.allclose(vectors, expected, atol=1e-5)
+    assert sum(calls) == len(texts) and max(calls) > 1, calls
+
+
+def test_an_error_reaches_every_waiting_query_and_the_next_query_works() -> None:
+    embeddings = MiniLMEmbeddings()
+    batcher = _batcher(embeddings.path, embeddings.engine)
+    encode = batcher._encode
+
+    def broken(batch: list[str]) -> np.ndarray:
+        raise RuntimeError("out of memory")
+
+    batcher._encode = broken  # type: ignore[method-assign]
+    try:
+        with pytest.raises(RuntimeError, match="out of memory"):
+            embeddings.encode_query("What is defensive deterrence?")
+    finally:
+        batcher._encode = encode  # type: ignore[method-assign]
+    assert embeddings.encode_query("What is defensive deterrence?").shape == (384,)
