@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
+import tempfile
+import uuid
 from collections.abc import Collection
+from importlib import metadata
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
-from .lexical import stems
+from .lexical import STOP_WORDS, stems
 from .models import Chunk
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,12 @@ class BM25:
 
     @classmethod
     def build(cls, texts: list[str]) -> BM25:
+        tokens = [stems(text) for text in texts]
+        # Our own sorted vocabulary: bm25s numbers a set, whose order changes with each
+        # process's string hashing, and two workers' saves of one content must be identical.
+        vocabulary = {token: i for i, token in enumerate(sorted({t for text in tokens for t in text}))}
         model = bm25s.BM25()
-        model.index([stems(text) for text in texts], show_progress=False)
+        model.index(([[vocabulary[t] for t in text] for text in tokens], vocabulary), show_progress=False)
         return cls(model)
 
     @classmethod
@@ -67,15 +73,26 @@ class BM25:
         return built
 
     def _save(self, folder: Path) -> None:
-        """Write beside, then rename: a reader never sees half a folder, and the first writer wins."""
-        partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
+        """Write beside, then rename: a reader never sees half a folder, and the first writer wins.
+
+        A folder already there (one that could not be read) is renamed aside first, never
+        emptied in place, so a process still reading it keeps whole files.
+        """
         try:
             folder.parent.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(folder, ignore_errors=True)
+            partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}.partial-", dir=folder.parent))
+        except OSError as exc:  # a read-only index folder: BM25 stays in memory
+            log.info("BM25 not saved to %s (%s); it is rebuilt at each start.", folder, exc)
+            return
+        try:
             self.model.save(str(partial), show_progress=False)
+            if folder.exists():
+                aside = folder.with_name(f"{folder.name}.stale-{uuid.uuid4().hex}")
+                folder.rename(aside)
+                shutil.rmtree(aside, ignore_errors=True)
             partial.rename(folder)
-        except OSError as exc:  # read-only index folder, or another worker saved it first
-            log.info("BM25 not saved to %s (%s); it is rebuilt in memory at each start.", folder, exc)
+        except OSError as exc:  # another worker saved the same content first: theirs serves
+            log.info("BM25 not saved to %s (%s).", folder, exc)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
 
@@ -93,17 +110,25 @@ class BM25:
 
 
 def content_key(chunks: list[Chunk]) -> str:
-    """A hash of the chunks and their sentences, in order: what the saved BM25 was built from."""
-    digest = hashlib.sha256(f"format {FORMAT}\n".encode())
+    """A hash of what the saved BM25 is built from: the chunks and their sentences, in order,
+    and the tokenisation (stop words, stemmer and bm25s versions)."""
+    digest = hashlib.sha256(f"format {FORMAT}\n{' '.join(sorted(STOP_WORDS))}\n".encode())
+    for package in ("snowballstemmer", "bm25s"):
+        digest.update(f"{package} {metadata.version(package)}\n".encode())
     for chunk in chunks:
-        digest.update(f"{chunk.chunk_id}\n{chunk.text}\n".encode())
-        for sentence in chunk.sentences:
-            digest.update(f"{sentence.start} {sentence.end}\n".encode())
+        digest.update(f"{len(chunk.chunk_id)}:{chunk.chunk_id}{len(chunk.text)}:{chunk.text}".encode())
+        digest.update("".join(f"{s.start},{s.end};" for s in chunk.sentences).encode())
     return digest.hexdigest()[:32]
 
 
 def prune(folder: Path, keep: str) -> None:
-    """Remove the saved BM25 of every other content of this collection (readers keep their maps)."""
-    for other in folder.iterdir() if folder.is_dir() else []:
-        if other.name != keep and ".partial-" not in other.name:
-            shutil.rmtree(other, ignore_errors=True)
+    """Remove the saved BM25 of every other content of this collection (readers keep their maps).
+
+    Best effort: a folder that cannot be listed or removed is left for the next start.
+    """
+    try:
+        others = [other for other in folder.iterdir() if other.name != keep]
+    except OSError:
+        return
+    for other in others:
+        shutil.rmtree(other, ignore_errors=True)

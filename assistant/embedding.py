@@ -84,6 +84,16 @@ def _engine(path: Path, engine: Engine) -> Encode:
         return _engines[key]
 
 
+def _after_fork_in_child() -> None:
+    """A forked worker has the batchers but not their threads: it starts its own on first use."""
+    global _lock
+    _lock = threading.Lock()
+    _batchers.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _batcher(path: Path, engine: Engine) -> _Batcher:
     encode = _engine(path, engine)
     with _lock:
@@ -122,12 +132,12 @@ class _Batcher:
                     break
             try:
                 vectors = self._encode([text for text, _ in batch])
-            except Exception as exc:  # every waiter gets the error; the thread serves the next batch
+                for (_, future), vector in zip(batch, vectors, strict=True):
+                    future.set_result(vector)
+            except BaseException as exc:  # every waiter hears of it; the thread serves the next batch
                 for _, future in batch:
-                    future.set_exception(exc)
-                continue
-            for (_, future), vector in zip(batch, vectors, strict=True):
-                future.set_result(vector)
+                    if not future.done():
+                        future.set_exception(exc)
 
 
 class MiniLMEmbeddings(Embeddings):

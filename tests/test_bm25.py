@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +71,17 @@ def test_workers_load_what_the_first_one_built(tmp_path: Path, monkeypatch: pyte
     assert first.ask("How does granite form?").citations
     assert [p.name for p in saved.iterdir()] not in ([key], []), "the new content is saved, the old pruned"
     assert len(list(saved.iterdir())) == 1
+
+
+def test_workers_save_identical_files_whatever_their_string_hashing(tmp_path: Path) -> None:
+    """Two processes that build one content write the same bytes, so their saves can never mix."""
+    script = "import sys; from pathlib import Path; from assistant.bm25 import BM25; "
+    script += "BM25.cached(Path(sys.argv[1]), sys.argv[2:])"
+    texts = [*TEXTS, "Magma cools into granite, basalt and obsidian near the river."]
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / seed), *texts], env=env, check=True)
+    files = sorted(p.name for p in (tmp_path / "1").iterdir())
+    assert files and files == sorted(p.name for p in (tmp_path / "2").iterdir())
+    for name in files:
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name

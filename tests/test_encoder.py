@@ -1,6 +1,7 @@
 """The NumPy encoder gives sentence-transformers' vectors without importing torch."""
 
 import math
+import multiprocessing
 import subprocess
 import sys
 import threading
@@ -9,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from assistant.embedding import MiniLMEmbeddings, _batcher, model_path
+from assistant.embedding import MiniLMEmbeddings, _Batcher, model_path
 from assistant.encoder import GELU_ROWS, TOKENS_PER_BATCH, NumpyMiniLM, _batches, _gelu
 
 TEXTS = [
@@ -91,36 +92,46 @@ def test_concurrent_queries_are_embedded_together_and_each_gets_its_own_vector()
     texts = TEXTS + MIXED
     expected = embeddings.encode(texts)
     calls: list[int] = []
-    batcher = _batcher(embeddings.path, embeddings.engine)
-    encode = batcher._encode
-    batcher._encode = lambda batch: calls.append(len(batch)) or encode(batch)  # type: ignore[method-assign]
-    try:
-        start = threading.Barrier(len(texts))
 
-        def ask(text: str) -> np.ndarray:
-            start.wait()
-            return embeddings.encode_query(text)
+    def encode(batch: list[str]) -> np.ndarray:
+        calls.append(len(batch))
+        return embeddings.encode(batch)
 
-        with ThreadPoolExecutor(max_workers=len(texts)) as pool:
-            vectors = np.stack(list(pool.map(ask, texts)))
-    finally:
-        batcher._encode = encode  # type: ignore[method-assign]
+    batcher = _Batcher(encode)  # its own, so no other test's queries join these batches
+    start = threading.Barrier(len(texts))
+
+    def ask(text: str) -> np.ndarray:
+        start.wait()
+        return batcher.embed(text)
+
+    with ThreadPoolExecutor(max_workers=len(texts)) as pool:
+        vectors = np.stack(list(pool.map(ask, texts)))
     assert np.allclose(vectors, expected, atol=1e-5)
     assert sum(calls) == len(texts) and max(calls) > 1, calls
 
 
-def test_an_error_reaches_every_waiting_query_and_the_next_query_works() -> None:
-    embeddings = MiniLMEmbeddings()
-    batcher = _batcher(embeddings.path, embeddings.engine)
-    encode = batcher._encode
+@pytest.mark.parametrize("error", [RuntimeError("out of memory"), SystemExit(3)])
+def test_an_error_reaches_the_waiting_query_and_the_next_query_works(error: BaseException) -> None:
+    failures = [error]
 
-    def broken(batch: list[str]) -> np.ndarray:
-        raise RuntimeError("out of memory")
+    def encode(batch: list[str]) -> np.ndarray:
+        if failures:
+            raise failures.pop()
+        return MiniLMEmbeddings().encode(batch)
 
-    batcher._encode = broken  # type: ignore[method-assign]
-    try:
-        with pytest.raises(RuntimeError, match="out of memory"):
-            embeddings.encode_query("What is defensive deterrence?")
-    finally:
-        batcher._encode = encode  # type: ignore[method-assign]
-    assert embeddings.encode_query("What is defensive deterrence?").shape == (384,)
+    batcher = _Batcher(encode)
+    with pytest.raises(type(error)):
+        batcher.embed("What is defensive deterrence?")
+    assert batcher.embed("What is defensive deterrence?").shape == (384,)
+
+
+def _embed_in_child(text: str) -> tuple[int, ...]:
+    return tuple(MiniLMEmbeddings().encode_query(text).shape)
+
+
+def test_a_forked_worker_embeds_queries_with_its_own_thread() -> None:
+    MiniLMEmbeddings().encode_query("warm: the parent's batcher thread now runs")
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_embed_in_child, ("What is defensive deterrence?",)).get(timeout=120) == (
+            384,
+        )

@@ -40,7 +40,8 @@ def test_uses_answers_for_chosen_documents(two_documents: Retriever) -> None:
     ("question", "pair"),
     [
         ("What do they say about granite herons?", "granite herons"),  # each word is used, never together
-        ("What do they say about heron colonies?", None),  # neighbouring paragraphs of one document
+        ("What do they say about heron colonies?", None),  # one sentence ("Herons nest in … colonies")
+        ("What do they say about fish colonies?", None),  # neighbouring paragraphs of one document
         ("What do they say about river pebbles?", None),  # one sentence
         ("What do they say about volcano herons?", None),  # a word never used is another check's job
     ],
