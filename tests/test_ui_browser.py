@@ -18,12 +18,18 @@ from typing import TYPE_CHECKING
 
 import pytest
 from gradio.utils import get_upload_folder
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from assistant import Assistant
 from assistant.api import create_app
 from assistant.config import Settings
+from assistant.generation import ExtractiveGenerator
 from assistant.library import Library
+from assistant.llm import build_generator
+from assistant.verification import FLAG
+
+from .server_fixtures import CORPUS_DIR
 
 if TYPE_CHECKING:
     from tests.server_fixtures import Portals
@@ -499,3 +505,44 @@ def test_admin_tab_is_locked_then_adds_and_removes_a_document(
     expect(page.locator("#qa-admin-status")).to_contain_text(f"Removed “{KIWIS_TITLE}”", timeout=WAIT_MS)
     expect(table).to_have_count(2)
     expect(page.locator("#qa-admin-confirm")).to_be_hidden()
+
+
+# -- an LLM back end in the browser ------------------------------------------------------------
+
+DETERRENCE = "What is defensive deterrence?"
+DEFINITION = "Defensive deterrence, or deterrence by denial, aims to avoid the kind of competitive armament"
+INVENTED = "Napoleon invented defensive deterrence in 1805 after the battle of Austerlitz"
+
+
+def llm_bot(essay_index: Path, reply: str, **overrides: object) -> Assistant:
+    """The essay's assistant whose LLM back end is a fake model that always writes ``reply``."""
+    bot = Assistant(corpus_dir=CORPUS_DIR, index_dir=essay_index, llm="openai", **overrides)
+    extractive = ExtractiveGenerator(bot.retriever, bot.settings)
+    model = FakeListChatModel(responses=[reply])
+    generator = build_generator(
+        bot.settings, extractive, bot.retriever, bot.checker, chat_model=model, label="fake"
+    )
+    bot.__dict__["generator"] = generator  # a cached property: the fake model instead of a real one
+    return bot
+
+
+def test_llm_answers_show_their_safety_net(tabs: Tabs, essay_index: Path, serve: Serve) -> None:
+    """An invented sentence is marked unverified; an answer that cannot be verified is replaced."""
+    flagged = llm_bot(essay_index, f"{DEFINITION} [1]. {INVENTED} [1].", unsupported="flag")
+    with serve(create_app(bot=flagged)) as base:
+        page = open_chat(tabs, base)
+        expect(page.locator("#qa-generator")).to_be_visible()
+        reply = ask_in_chat(page, DETERRENCE)
+        expect(reply).to_contain_text("Napoleon invented defensive deterrence in 1805")
+        expect(reply).to_contain_text(FLAG.strip())
+        expect(reply.locator(".qa-answer-notice")).to_contain_text("marked (unverified)")
+        screenshot(page, "llm-flagged")
+
+    invented = llm_bot(essay_index, "The moon landing was in 1969 [1]. Switzerland practises it [2].")
+    with serve(create_app(bot=invented)) as base:
+        page = open_chat(tabs, base)
+        reply = ask_in_chat(page, DETERRENCE)
+        expect(reply.locator(".qa-answer-notice")).to_contain_text("showing the extractive answer instead")
+        expect(reply).not_to_contain_text("moon landing")
+        expect(reply.locator("a.qa-marker").first).to_be_visible()  # the extractive answer's quotes
+        screenshot(page, "llm-fallback")
