@@ -9,6 +9,7 @@ with an admin token.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -124,16 +125,16 @@ def open_chat(tabs: Tabs, live_server: str, viewport: dict[str, int] = DESKTOP) 
     return page
 
 
-def ask_in_chat(page: Page, question: str) -> Locator:
+def ask_in_chat(page: Page, question: str, wait_ms: int = WAIT_MS) -> Locator:
     """Type and send a question; returns the reply bubble once the reply and its sources are complete."""
     before = page.locator(REPLY).count()
     page.locator("#qa-question textarea").fill(question)
     page.locator("#qa-ask").click()
-    return completed_reply(page, before + 1)
+    return completed_reply(page, before + 1, wait_ms)
 
 
-def completed_reply(page: Page, turn: int) -> Locator:
-    expect(page.locator(REPLY)).to_have_count(turn, timeout=WAIT_MS)
+def completed_reply(page: Page, turn: int, wait_ms: int = WAIT_MS) -> Locator:
+    expect(page.locator(REPLY)).to_have_count(turn, timeout=wait_ms)
     reply = page.locator(REPLY).nth(turn - 1)
     if "qa-notice" not in (reply.get_attribute("class") or ""):
         group = page.locator(f"#qa-sources details[data-turn='{turn}']:not([aria-busy])")
@@ -546,3 +547,33 @@ def test_llm_answers_show_their_safety_net(tabs: Tabs, essay_index: Path, serve:
         expect(reply).not_to_contain_text("moon landing")
         expect(reply.locator("a.qa-marker").first).to_be_visible()  # the extractive answer's quotes
         screenshot(page, "llm-fallback")
+
+
+@pytest.mark.llm
+@pytest.mark.skipif(
+    not os.environ.get("ASSISTANT_TEST_LLM_BASE_URL"),
+    reason="needs an OpenAI-compatible server in ASSISTANT_TEST_LLM_BASE_URL (.ci/run starts one)",
+)
+def test_openai_backend_in_the_browser(tabs: Tabs, essay_index: Path, serve: Serve) -> None:
+    """`ASSISTANT_LLM=openai` against llama.cpp's server with the shipped SmolLM2, as `make run` would
+    serve it: whatever the weak model writes, the chat shows verified sentences with their quotes,
+    or the extractive answer with a notice saying why."""
+    bot = Assistant(
+        corpus_dir=CORPUS_DIR,
+        index_dir=essay_index,
+        llm="openai",
+        llm_base_url=os.environ["ASSISTANT_TEST_LLM_BASE_URL"],
+        llm_model="smollm2",
+        llm_timeout=90,
+    )
+    with serve(create_app(bot=bot)) as base:
+        page = open_chat(tabs, base)
+        expect(page.locator("#qa-generator")).to_contain_text("Language model, verified")
+        reply = ask_in_chat(page, DETERRENCE, wait_ms=150_000)
+        screenshot(page, "llm-real")
+        notice = reply.locator(".qa-answer-notice")
+        if notice.count():
+            expect(notice).to_contain_text(
+                re.compile("showing the extractive answer instead|unverified|removed")
+            )
+        expect(reply.locator("a.qa-marker").first).to_be_visible()
