@@ -564,16 +564,17 @@ def test_openai_backend_in_the_browser(tabs: Tabs, essay_index: Path, serve: Ser
         llm="openai",
         llm_base_url=os.environ["ASSISTANT_TEST_LLM_BASE_URL"],
         llm_model="smollm2",
-        llm_timeout=90,
+        llm_timeout=180,  # generous, as in test_llm_real: CI machines are small and busy
     )
     with serve(create_app(bot=bot)) as base:
         page = open_chat(tabs, base)
         expect(page.locator("#qa-generator")).to_contain_text("Language model, verified")
-        reply = ask_in_chat(page, DETERRENCE, wait_ms=150_000)
+        reply = ask_in_chat(page, DETERRENCE, wait_ms=240_000)
         screenshot(page, "llm-real")
         notice = reply.locator(".qa-answer-notice")
         if notice.count():
-            expect(notice).to_contain_text(
-                re.compile("showing the extractive answer instead|unverified|removed")
-            )
+            # The model answered (reachable, in time): its sentences were checked, not skipped.
+            checked = "could be verified|unverified|removed|found no answer|no usable answer"
+            expect(notice).to_contain_text(re.compile(checked))
+            expect(notice).not_to_contain_text(re.compile("failed|within"))
         expect(reply.locator("a.qa-marker").first).to_be_visible()
