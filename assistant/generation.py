@@ -167,12 +167,12 @@ class ExtractiveGenerator(Generator):
         if not candidates:
             return not_covered
         best = candidates[0]
-        # A name must be known to the documents the answer would quote, not merely to the
-        # collection: "China" in one reading does not answer a question about another.
-        unknown = self._unknown_words(info, None)
+        unknown = self._unknown_words(info, None)  # names no document uses
         if unknown and best.dense < self.settings.min_similarity + 0.15:
             listed = ", ".join(f"“{w}”" for w in unknown)
             return self._does_not(f"mention {listed}, so I cannot answer this from the text.")
+        # A name must be known to the documents the answer would quote, not merely to the
+        # collection: "China" in one reading does not answer a question about another.
         documents = {c.sentence.doc_id for c in candidates[:TOPIC_DOCUMENTS]}
         elsewhere = [w for w in self._unknown_words(info, documents) if w not in unknown]
         if elsewhere and best.dense < self.settings.min_similarity + ELSEWHERE_MARGIN:

@@ -81,13 +81,12 @@ def subprocess_server(
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + timeout
-        while not _holds(ready):
-            if process.poll() is not None:
-                pytest.fail(f"{name} exited with {process.returncode}:\n{_tail(log)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"{name} was not ready within {timeout:.0f} s:\n{_tail(log)}")
-            time.sleep(0.2)
+        try:
+            _wait(lambda: process.poll() is not None or _holds(ready), f"{name} to be ready", timeout)
+        except TimeoutError as exc:
+            pytest.fail(f"{exc}\n{_tail(log)}")
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited with {process.returncode}:\n{_tail(log)}")
         yield process
     finally:
         stop(process)
