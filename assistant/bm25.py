@@ -1,34 +1,22 @@
-"""BM25 over stemmed content words, saved beside the index so that workers load it instead of rebuilding it.
+"""BM25 over stemmed content words, over chunks and over sentences.
 
-Building BM25 means stemming every chunk and sentence: 20 s at 100k chunks. The first
-process to open a given corpus content builds it and saves it under
-``<index_dir>/lexical/<collection>/<content key>/``; later starts, and every other
-``assistant serve`` worker on the machine, memory-map those files, so the arrays are read
-once and shared through the page cache. The key hashes the chunks themselves, so an index
-that changes while it is read can never be paired with another content's BM25.
+Building it means stemming every chunk and sentence: 20 s at 100k chunks. So it is
+saved beside the index with the corpus table (:mod:`assistant.table`), and later
+processes memory-map the saved arrays instead of building it again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import shutil
-import tempfile
-import uuid
 from collections.abc import Collection
-from importlib import metadata
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
-from .lexical import STOP_WORDS, stems
-from .models import Chunk
+from .lexical import stems
 
-log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-FORMAT = 1  # part of every key: bump it when tokenisation changes, so saved indexes are rebuilt
 
 
 class BM25:
@@ -58,43 +46,12 @@ class BM25:
         return cls(model)
 
     @classmethod
-    def cached(cls, folder: Path, texts: list[str]) -> BM25:
-        """The BM25 saved in ``folder``, or built from ``texts`` and saved there for the next process."""
-        try:
-            if folder.is_dir():
-                loaded = cls(bm25s.BM25.load(str(folder), mmap=True))
-                if loaded.size == len(texts):
-                    return loaded
-                log.warning("The saved BM25 in %s does not match the index; rebuilding it.", folder)
-        except Exception as exc:  # any unreadable cache (truncated, foreign, old numpy) is rebuilt
-            log.warning("The saved BM25 in %s cannot be read (%s); rebuilding it.", folder, exc)
-        built = cls.build(texts)
-        built._save(folder)
-        return built
+    def load(cls, folder: Path) -> BM25:
+        """The BM25 saved in ``folder``, its arrays memory-mapped."""
+        return cls(bm25s.BM25.load(str(folder), mmap=True))
 
-    def _save(self, folder: Path) -> None:
-        """Write beside, then rename: a reader never sees half a folder, and the first writer wins.
-
-        A folder already there (one that could not be read) is renamed aside first, never
-        emptied in place, so a process still reading it keeps whole files.
-        """
-        try:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}.partial-", dir=folder.parent))
-        except OSError as exc:  # a read-only index folder: BM25 stays in memory
-            log.info("BM25 not saved to %s (%s); it is rebuilt at each start.", folder, exc)
-            return
-        try:
-            self.model.save(str(partial), show_progress=False)
-            if folder.exists():
-                aside = folder.with_name(f"{folder.name}.stale-{uuid.uuid4().hex}")
-                folder.rename(aside)
-                shutil.rmtree(aside, ignore_errors=True)
-            partial.rename(folder)
-        except OSError as exc:  # another worker saved the same content first: theirs serves
-            log.info("BM25 not saved to %s (%s).", folder, exc)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+    def save(self, folder: Path) -> None:
+        self.model.save(str(folder), show_progress=False)
 
     def scores(self, query_stems: Collection[str]) -> np.ndarray:
         known = [s for s in query_stems if s in self.idf]
@@ -107,28 +64,3 @@ class BM25:
         """Positions of the texts that hold any of these stems (BM25 scores a held word above 0)."""
         found: np.ndarray = np.flatnonzero(self.scores(query_stems))
         return found
-
-
-def content_key(chunks: list[Chunk]) -> str:
-    """A hash of what the saved BM25 is built from: the chunks and their sentences, in order,
-    and the tokenisation (stop words, stemmer and bm25s versions)."""
-    digest = hashlib.sha256(f"format {FORMAT}\n{' '.join(sorted(STOP_WORDS))}\n".encode())
-    for package in ("snowballstemmer", "bm25s"):
-        digest.update(f"{package} {metadata.version(package)}\n".encode())
-    for chunk in chunks:
-        digest.update(f"{len(chunk.chunk_id)}:{chunk.chunk_id}{len(chunk.text)}:{chunk.text}".encode())
-        digest.update("".join(f"{s.start},{s.end};" for s in chunk.sentences).encode())
-    return digest.hexdigest()[:32]
-
-
-def prune(folder: Path, keep: str) -> None:
-    """Remove the saved BM25 of every other content of this collection (readers keep their maps).
-
-    Best effort: a folder that cannot be listed or removed is left for the next start.
-    """
-    try:
-        others = [other for other in folder.iterdir() if other.name != keep]
-    except OSError:
-        return
-    for other in others:
-        shutil.rmtree(other, ignore_errors=True)

@@ -287,7 +287,7 @@ def aggregate(results: list[QuestionResult]) -> dict[str, dict[str, float]]:
 def naive_baseline(bot: Assistant, records: list[QuestionRecord], scorer: Scorer) -> dict[str, float]:
     """Embed every sentence, quote the top two, refuse below a fixed cosine: the figure to beat."""
     retriever = bot.retriever
-    sentences = retriever.sentences
+    sentences = retriever.all_sentences()
     vectors = retriever.sentence_vectors_for(sentences)
     hits, refusals_right, refusals_wrong, recalls = [], [], [], []
     for record in records:

@@ -231,11 +231,11 @@ class ExtractiveGenerator(Generator):
         self, candidates: list[ScoredSentence], exclude: frozenset[tuple[str, int]]
     ) -> list[ScoredSentence]:
         near = set()
-        for sentence in self.retriever.sentences:
-            if (sentence.doc_id, sentence.start) in exclude:
-                for neighbour in self.retriever.neighbours(sentence):
-                    if neighbour:
-                        near.add((neighbour.doc_id, neighbour.start))
+        for doc_id, start in exclude:
+            sentence = self.retriever.sentence_at(doc_id, start)
+            for neighbour in self.retriever.neighbours(sentence) if sentence else ():
+                if neighbour:
+                    near.add((neighbour.doc_id, neighbour.start))
         boosted = [c for c in candidates if (c.sentence.doc_id, c.sentence.start) in near]
         return boosted + [c for c in candidates if c not in boosted]
 
@@ -279,7 +279,8 @@ class ExtractiveGenerator(Generator):
 
     def _summary(self) -> Draft:
         """The sentences closest to the centre of the document: its thesis, as a reader would pick."""
-        sentences = [s for s in self.retriever.sentences if not s.text.endswith("?") and len(s.text) > 40]
+        everything = self.retriever.all_sentences()
+        sentences = [s for s in everything if not s.text.endswith("?") and len(s.text) > 40]
         vectors = self.retriever.sentence_vectors_for(sentences)
         centroid = vectors.mean(axis=0)
         ranked = np.argsort(-(vectors @ centroid))[: self.settings.max_quotes]

@@ -333,7 +333,7 @@ class Assistant:
 
     def _already_quoted(self, turns: list[Message]) -> frozenset[tuple[str, int]]:
         said = "\n".join(t.content for t in turns if t.role == "assistant")
-        return frozenset((s.doc_id, s.start) for s in self.retriever.sentences if s.text in said)
+        return frozenset((s.doc_id, s.start) for s in self.retriever.quoted_in(said))
 
     def _assemble(self, question: str, standalone: str, draft: Draft) -> Answer:
         markers: dict[tuple[str, int], int] = {}

@@ -18,11 +18,11 @@ from itertools import pairwise
 
 import numpy as np
 
-from .bm25 import BM25, content_key, prune
 from .embedding import DIMENSIONS, MiniLMEmbeddings
 from .index import Index, sentence_id
 from .lexical import FRAME_WORDS, STOP_WORDS, expand_metonyms, stem, stems, words
 from .models import Chunk, Passage, Sentence
+from .table import ChunkTable, open_tables
 
 log = logging.getLogger(__name__)
 
@@ -73,33 +73,15 @@ class Retriever:
         self.embeddings = embeddings
         self.top_k = top_k
         self.version = index.version()  # read first: a change while reading shows as a new version
-        self.chunks = index.chunks()
-        self.by_id = {c.chunk_id: c for c in self.chunks}
-        self.doc_ids = sorted({c.doc_id for c in self.chunks})
-        self.sentences = [s for c in self.chunks for s in c.sentences]
-        # Sentences are in document order, so a paragraph's sentences are neighbours in this list.
-        self.position = {(s.doc_id, s.start): i for i, s in enumerate(self.sentences)}
-        self.owner = {(s.doc_id, s.start): c for c in self.chunks for s in c.sentences}
-        self.sentence_owner = {sentence_id(c.chunk_id, s): c for c in self.chunks for s in c.sentences}
-        self.chunk_bm25, self.sentence_bm25 = self._lexical_indexes()
+        root = index.settings.index_dir / "tables" / index.name
+        tables = open_tables(root, self.version, index.chunks, index.version)
+        self.table: ChunkTable = tables.table
+        self.chunk_bm25, self.sentence_bm25 = tables.chunk_bm25, tables.sentence_bm25
+        self.doc_ids = self.table.doc_ids
         self._vectors: dict[str, np.ndarray] = {}
-        # Which document and paragraph each sentence is in, as arrays: word lookups go through
-        # the sentence BM25 index instead of per-word tables (those took 200 MB at 100k chunks).
-        self._doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
-        self._sentence_doc = np.array([self._doc_index[s.doc_id] for s in self.sentences], dtype=np.int32)
-        self._sentence_paragraph = np.array([s.paragraph for s in self.sentences], dtype=np.int32)
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
         for token in self.vocabulary:
             self._by_prefix[token[:6]].append(token)
-
-    def _lexical_indexes(self) -> tuple[BM25, BM25]:
-        """BM25 over chunks and over sentences: loaded if this content's are saved, else built and saved."""
-        folder = self.index.settings.index_dir / "lexical" / self.index.name
-        key = content_key(self.chunks)
-        chunks = BM25.cached(folder / key / "chunks", [c.text for c in self.chunks])
-        sentences = BM25.cached(folder / key / "sentences", [s.text for s in self.sentences])
-        prune(folder, keep=key)
-        return chunks, sentences
 
     @property
     def vocabulary(self) -> KeysView[str]:
@@ -110,14 +92,19 @@ class Retriever:
         """Whether the corpus, or these documents of it, uses this stem."""
         if stem not in self.sentence_bm25.idf or doc_ids is None:
             return stem in self.sentence_bm25.idf
-        wanted = [self._doc_index[d] for d in doc_ids if d in self._doc_index]
-        holders = self._sentence_doc[self.sentence_bm25.containing([stem])]
-        return bool(np.isin(holders, wanted).any())
+        holders = self.table.sentence_doc[self.sentence_bm25.containing([stem])]
+        return bool(np.isin(holders, self._doc_numbers(doc_ids)).any())
+
+    def _doc_numbers(self, doc_ids: Collection[str]) -> list[int]:
+        return [n for n in map(self.table.doc_number, doc_ids) if n is not None]
 
     def _paragraphs_using(self, prefix: str) -> set[tuple[int, int]]:
         """(document, paragraph) of every sentence with a stem that starts with ``prefix``."""
         found = self.sentence_bm25.containing(self._by_prefix.get(prefix, []))
-        docs, paragraphs = self._sentence_doc[found].tolist(), self._sentence_paragraph[found].tolist()
+        docs, paragraphs = (
+            self.table.sentence_doc[found].tolist(),
+            self.table.sentence_paragraph[found].tolist(),
+        )
         return set(zip(docs, paragraphs, strict=True))
 
     def unrelated_pair(self, question: str) -> str | None:
@@ -158,10 +145,9 @@ class Retriever:
         clock = time.perf_counter()
         pool = max(k * 3, 20)
         dense_chunks = [cid for cid, _ in self.index.query_chunks(vector, pool, doc_ids)]
+        # A sentence's id is its chunk's id, "/" and its number there.
         dense_sentences = [
-            self.sentence_owner[sid].chunk_id
-            for sid, _ in self.index.query_sentences(vector, pool, doc_ids)
-            if sid in self.sentence_owner
+            sid.rpartition("/")[0] for sid, _ in self.index.query_sentences(vector, pool, doc_ids)
         ]
         timings["dense"] = _since(clock)
 
@@ -169,8 +155,8 @@ class Retriever:
         query_stems = stems(question, drop_frame=True)
         bm25 = self.chunk_bm25.scores(query_stems)
         if doc_ids:
-            bm25[[i for i, c in enumerate(self.chunks) if c.doc_id not in doc_ids]] = 0.0
-        lexical_chunks = [self.chunks[i].chunk_id for i in _top(bm25, pool) if bm25[i] > 0]
+            bm25[~np.isin(self.table.chunk_doc, self._doc_numbers(doc_ids))] = 0.0
+        lexical_chunks = [self.table.chunk_id(i) for i in _top(bm25, pool) if bm25[i] > 0]
         timings["bm25"] = _since(clock)
 
         clock = time.perf_counter()
@@ -187,10 +173,11 @@ class Retriever:
         dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
         lexical_rank = {cid: r for r, cid in enumerate(lexical, start=1)}
         ordered = sorted(fused.items(), key=lambda item: -item[1])
+        rows = [(self.table.row_of(cid), cid, score) for cid, score in ordered]
         return [
-            Passage(self.by_id[cid], score, dense_rank.get(cid), lexical_rank.get(cid))
-            for cid, score in ordered
-            if cid in self.by_id
+            Passage(self.table.chunk(row), score, dense_rank.get(cid), lexical_rank.get(cid))
+            for row, cid, score in rows
+            if row is not None  # a hit from a version newer than this retriever's
         ]
 
     def _score_sentences(
@@ -212,7 +199,26 @@ class Retriever:
         return sorted(scored, key=lambda s: -s.score)
 
     def chunk_of(self, sentence: Sentence) -> Chunk:
-        return self.owner[(sentence.doc_id, sentence.start)]
+        return self.table.chunk_of_sentence(self._position(sentence.doc_id, sentence.start))
+
+    def _position(self, doc_id: str, start: int) -> int:
+        position = self.table.position(doc_id, start)
+        if position is None:
+            raise KeyError(f"no sentence of {doc_id!r} starts at {start}")
+        return position
+
+    def sentence_at(self, doc_id: str, start: int) -> Sentence | None:
+        """The sentence of ``doc_id`` that starts at ``start``, if there is one."""
+        position = self.table.position(doc_id, start)
+        return None if position is None else self.table.sentence(position)
+
+    def all_sentences(self) -> list[Sentence]:
+        """Every sentence in document order: for passes over the whole corpus only."""
+        return list(self.table.sentences())
+
+    def quoted_in(self, text: str) -> list[Sentence]:
+        """The sentences whose whole text occurs in ``text`` (an earlier answer, say)."""
+        return [self.table.sentence(p) for p in self.table.quoted_in(text)]
 
     def sentence_vectors_for(self, sentences: list[Sentence]) -> np.ndarray:
         """Stored sentence embeddings as rows, read once from the index and then cached."""
@@ -226,9 +232,9 @@ class Retriever:
 
     def neighbours(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
         """The sentences just before and after, within the same paragraph."""
-        position = self.position[(sentence.doc_id, sentence.start)]
-        before = self.sentences[position - 1] if position > 0 else None
-        after = self.sentences[position + 1] if position + 1 < len(self.sentences) else None
+        position = self._position(sentence.doc_id, sentence.start)
+        before = self.table.sentence(position - 1) if position > 0 else None
+        after = self.table.sentence(position + 1) if position + 1 < self.table.sentence_count else None
 
         def same_paragraph(other: Sentence | None) -> Sentence | None:
             same = other and other.doc_id == sentence.doc_id and other.paragraph == sentence.paragraph

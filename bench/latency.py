@@ -55,7 +55,7 @@ def run(repeat: int) -> dict[str, Any]:
     asked = questions()
     with tempfile.TemporaryDirectory() as tmp:
         bot = essay_assistant(Path(tmp) / "index", collection="bench-latency")
-        chunks = bot.retriever.chunks
+        chunks = bot.index.chunks()
         baselines = {
             engine: baseline_store(chunks, Path(tmp) / "baseline", engine)
             for engine in ("sentence-transformers", "numpy")

@@ -132,7 +132,9 @@ def test_gate_catches_a_retriever_that_returns_random_passages(
 
     def random_passages(question: str, k: int | None = None, doc_ids: list[str] | None = None) -> Retrieval:
         found = real(question, k, doc_ids)
-        chunks = rng.sample(retriever.chunks, len(found.passages))
+        chunks = [
+            retriever.table.chunk(i) for i in rng.sample(range(len(retriever.table)), len(found.passages))
+        ]
         passages = [Passage(c, 1.0 / (i + 1)) for i, c in enumerate(chunks)]
         return Retrieval(found.vector, passages, retriever._score_sentences(found.vector, [], passages), {})
 
