@@ -145,10 +145,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rss_mb(pid: int | str = "self") -> float:
-    """Resident memory of a process now, in MiB (from /proc; no psutil needed)."""
+def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """Resident memory of a process now, in MiB (from /proc; no psutil needed).
+
+    ``field="RssAnon"``: only the memory the process holds of its own, leaving out the
+    pages of mapped files, which the page cache shares between processes.
+    """
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
 
