@@ -42,7 +42,8 @@ from .models import Chunk, Document, Sentence, Source
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+# Bump when chunking or sentence splitting changes: indexes are then rebuilt.
+SCHEMA_VERSION = 3  # 3: a capital of any script opens a sentence
 PAGE = 10_000  # rows per read from Chroma
 KINDS = ("documents", "chunks", "sentences")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -180,6 +181,17 @@ class Index:
         """Changes whenever the live index does (a swap or an update): readers compare it."""
         pointer = self._live_pointer()
         return f"{pointer['generation']}:{pointer.get('updated', 0)}" if pointer else None
+
+    def reads(self, version: str | None) -> bool:
+        """Whether ``version`` is still the live one, this object reads its generation, and no
+        ingest is writing: then what was just read is exactly that version."""
+        if version is None or version != self.version() or not version.startswith(f"{self.generation}:"):
+            return False
+        try:
+            self.check_not_busy()
+        except IndexBusyError:
+            return False
+        return True
 
     @cached_property
     def generation(self) -> str:
@@ -324,7 +336,7 @@ class Index:
                 self.release_stores()
             else:
                 stored = (self.read_manifest() or {"documents": {}})["documents"]
-                report = self._update(sources, load, stored, force, progress)
+                report = self._update(sources, load, stored, force, progress, in_place=True)
                 if report.changed:
                     self._point(self.generation, self._pointer() or {})
         report.seconds = time.perf_counter() - began
@@ -337,9 +349,14 @@ class Index:
         stored: dict[str, Any],
         force: frozenset[str],
         progress: Progress | None,
+        *,
+        in_place: bool = False,
     ) -> IngestReport:
+        """Write what changed; ``in_place``: into the live generation, which readers see as it is written."""
         report = IngestReport()
+        before_write = self._mark_change if in_place else lambda: None
         for doc_id in sorted(set(stored) - {source.doc_id for source in sources}):
+            before_write()
             self._delete(doc_id)
             report.removed.append(doc_id)
         for number, source in enumerate(sources, start=1):
@@ -355,6 +372,7 @@ class Index:
                 log.warning("Skipping %s", exc)
                 report.skipped[source.path] = str(exc)
                 continue
+            before_write()
             self._replace(doc, previous is not None)
             (report.updated if previous else report.added).append(source.doc_id)
         if progress:
@@ -366,9 +384,16 @@ class Index:
         """Take documents out of the live generation (their chunks and sentences too)."""
         with self._lock(), _store_errors("update the index"):
             self.release_stores()
+            self._mark_change()
             for doc_id in doc_ids:
                 self._delete(doc_id)
             self._point(self.generation, self._pointer() or {})
+
+    def _mark_change(self) -> None:
+        """Move the live version before writing into it as well as after: what a reader reads
+        meanwhile then belongs to a version of its own, never to the one before (which a
+        saved corpus table would then misrepresent, should the writer die before the end)."""
+        self._point(self.generation, self._pointer() or {})
 
     def _replace(self, doc: Document, existed: bool) -> None:
         if existed:

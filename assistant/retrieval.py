@@ -72,9 +72,10 @@ class Retriever:
         self.index = index
         self.embeddings = embeddings
         self.top_k = top_k
+        index.release_stores()  # the chunks are read from the generation live now, not one seen before
         self.version = index.version()  # read first: a change while reading shows as a new version
         root = index.settings.index_dir / "tables" / index.name
-        tables = open_tables(root, self.version, index.chunks, index.version)
+        tables = open_tables(root, self.version, index.chunks, lambda: index.reads(self.version))
         self.table: ChunkTable = tables.table
         self.chunk_bm25, self.sentence_bm25 = tables.chunk_bm25, tables.sentence_bm25
         self.doc_ids = self.table.doc_ids
@@ -145,10 +146,9 @@ class Retriever:
         clock = time.perf_counter()
         pool = max(k * 3, 20)
         dense_chunks = [cid for cid, _ in self.index.query_chunks(vector, pool, doc_ids)]
-        # A sentence's id is its chunk's id, "/" and its number there.
-        dense_sentences = [
-            sid.rpartition("/")[0] for sid, _ in self.index.query_sentences(vector, pool, doc_ids)
-        ]
+        # A sentence's id is its chunk's id, "/" and its index in the paragraph.
+        owners = [sid.rpartition("/")[0] for sid, _ in self.index.query_sentences(vector, pool, doc_ids)]
+        dense_sentences = [cid for cid in owners if self.table.row_of(cid) is not None]
         timings["dense"] = _since(clock)
 
         clock = time.perf_counter()

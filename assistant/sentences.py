@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+# The character that opens the next sentence is captured: an upper-case letter of any
+# script ("Ça", "Über") or a digit is checked in Python, as ``re`` has no class for it.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?(\w))")
 _NEXT_WORD = re.compile(r"\s+[\"'“‘(\[]?([A-Za-z]+)")
 _DOTTED_ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
 
@@ -55,8 +57,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterato
     stop = len(text) if end is None else end
     cursor = start
     for match in _BOUNDARY.finditer(text, start, stop):
-        punct_start = match.start()
-        if _is_boundary(text, match.end(), punct_start):
+        opener = match.group(1)
+        if (opener.isupper() or opener.isdigit()) and _is_boundary(text, match.end(), match.start()):
             yield from _trimmed(text, cursor, match.end())
             cursor = match.end()
     yield from _trimmed(text, cursor, stop)

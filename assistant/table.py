@@ -16,11 +16,13 @@ after its chunks is still the one read before, so a saved table is that version'
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import shutil
 import tempfile
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
@@ -39,13 +41,15 @@ log = logging.getLogger(__name__)
 
 FORMAT = 2  # part of every key: bump it when the files or the tokenisation change
 PREFIX = 24  # characters of a sentence hashed to find it quoted in a text
+PARTIAL = ".partial-"  # in the name of a folder being written
+ABANDONED_AFTER_S = 3600  # a folder being written this long ago was left by a killed process
 _DOC_SHIFT = 40  # a sentence's sort key: its document's number above its start offset
 # Column order of the two arrays of numbers.
 CHUNK_COLUMNS = ("doc", "paragraph", "start", "end", "first_sentence")
 SENTENCE_COLUMNS = ("doc", "paragraph", "index", "start", "end", "page", "chunk")
 _ARRAYS = (
     *("ids", "sorted_ids", "sorted_rows", "offsets", "texts", "chunk_fields", "sentence_fields"),
-    *("sentence_keys", "prefix_hashes", "prefix_rows", "short_rows"),
+    *("sentence_keys", "prefix_hashes", "prefix_rows", "short_rows", "short_offsets", "short_texts"),
 )
 
 
@@ -65,7 +69,9 @@ class ChunkTable:
     sentence_keys: np.ndarray  # each sentence's document number and start, as one sorted int
     prefix_hashes: np.ndarray  # CRC-32 of each long sentence's first PREFIX characters, sorted, ...
     prefix_rows: np.ndarray  # ... with that sentence's position
-    short_rows: np.ndarray  # positions of the sentences shorter than PREFIX
+    short_rows: np.ndarray  # positions of the sentences shorter than PREFIX, with ...
+    short_offsets: np.ndarray  # ... where each one's text starts in ``short_texts`` (one more: the end)
+    short_texts: np.ndarray  # their texts, UTF-8, as bytes
     _doc_index: dict[str, int] = field(init=False, repr=False)
     chunk: Callable[[int], Chunk] = field(init=False, repr=False)
 
@@ -98,6 +104,7 @@ class ChunkTable:
             for p, s in enumerate(sentences)
             if len(s.text) >= PREFIX
         )
+        short = [(p, s.text.encode()) for p, s in enumerate(sentences) if len(s.text) < PREFIX]
         fields = np.array(sentence_rows, dtype=np.int64).reshape(-1, len(SENTENCE_COLUMNS))
         return cls(
             doc_ids=doc_ids,
@@ -112,7 +119,9 @@ class ChunkTable:
             sentence_keys=(fields[:, 0] << _DOC_SHIFT) + fields[:, 3],
             prefix_hashes=np.array([h for h, _ in hashed], dtype=np.uint32),
             prefix_rows=np.array([p for _, p in hashed], dtype=np.int64),
-            short_rows=np.array([p for p, s in enumerate(sentences) if len(s.text) < PREFIX], dtype=np.int64),
+            short_rows=np.array([p for p, _ in short], dtype=np.int64),
+            short_offsets=np.cumsum([0] + [len(t) for _, t in short], dtype=np.int64),
+            short_texts=np.frombuffer(b"".join(t for _, t in short), dtype=np.uint8),
         )
 
     def save(self, folder: Path) -> None:
@@ -210,15 +219,19 @@ class ChunkTable:
         """Positions of the sentences whose whole text occurs in ``text``.
 
         Long sentences are found by a hash of their first characters, then checked;
-        short ones (headings, mostly) are few and checked one by one.
+        short ones (headings, mostly) are few and checked one by one, as UTF-8 bytes
+        (a character string occurs in another exactly when its UTF-8 bytes do).
         """
         windows = {zlib.crc32(text[i : i + PREFIX].encode()) for i in range(len(text) - PREFIX + 1)}
         wanted = np.array(sorted(windows), dtype=np.uint32)
         left = np.searchsorted(self.prefix_hashes, wanted, side="left")
         right = np.searchsorted(self.prefix_hashes, wanted, side="right")
         candidates = [int(r) for a, b in zip(left, right, strict=True) for r in self.prefix_rows[a:b]]
-        candidates += self.short_rows.tolist()
-        return sorted(p for p in candidates if self.sentence(p).text in text)
+        found = [p for p in candidates if self.sentence(p).text in text]
+        encoded, ends = text.encode(), self.short_offsets.tolist()
+        short = zip(self.short_rows.tolist(), ends, ends[1:], strict=False)
+        found += [p for p, start, end in short if bytes(self.short_texts[start:end]) in encoded]
+        return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -250,18 +263,13 @@ class Tables:
             return None
         return cls(table, chunks, sentences)
 
-    def save(self, folder: Path) -> bool:
-        """Write beside, then rename: a reader never sees half a folder, and the first writer wins.
+    def save(self, folder: Path) -> None:
+        """Write beside, then rename: a reader never sees half a folder.
 
         A folder already there (one that could not be read) is renamed aside first, never
         emptied in place, so a process still reading it keeps whole files.
         """
-        try:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}.partial-", dir=folder.parent))
-        except OSError as exc:  # a read-only index folder: the tables stay in memory
-            log.info("Tables not saved to %s (%s); they are rebuilt at each start.", folder, exc)
-            return False
+        partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}{PARTIAL}", dir=folder.parent))
         try:
             self.table.save(partial / "table")
             self.chunk_bm25.save(partial / "chunks-bm25")
@@ -271,29 +279,41 @@ class Tables:
                 folder.rename(aside)
                 shutil.rmtree(aside, ignore_errors=True)
             partial.rename(folder)
-            return True
-        except OSError as exc:  # another worker saved the same version first: theirs serves
-            log.info("Tables not saved to %s (%s).", folder, exc)
-            return folder.is_dir()
         finally:
             shutil.rmtree(partial, ignore_errors=True)
 
 
 def open_tables(
-    root: Path, version: str | None, read: Callable[[], list[Chunk]], current: Callable[[], str | None]
+    root: Path, version: str | None, read: Callable[[], list[Chunk]], unchanged: Callable[[], bool]
 ) -> Tables:
     """The tables of index ``version``: mapped from ``root`` if saved, else built from ``read()`` and saved.
 
-    ``current()`` re-reads the index's version: if it changed while the chunks were read,
-    what was read may mix two versions, so it serves this process but is not saved.
+    ``unchanged()`` says whether what ``read()`` returned is still exactly that version
+    (no swap, no ingest under way): if not, the tables serve this process but are not
+    saved. Workers that start together build once: the others wait, then map.
     """
-    folder = root / key(version) if version else None
-    loaded = Tables.load(folder) if folder else None
-    if loaded:
-        return loaded
-    built = Tables.build(read())
-    if folder is None or current() != version or not built.save(folder):
-        return built
+    if version is None:
+        return Tables.build(read())
+    folder = root / key(version)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        lock = open(root / "build.lock", "w")  # noqa: SIM115 - held until the tables are saved
+    except OSError as exc:  # a read-only index folder: the tables stay in memory
+        log.info("Tables not saved under %s (%s); they are rebuilt at each start.", root, exc)
+        return Tables.load(folder) or Tables.build(read())
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        loaded = Tables.load(folder)
+        if loaded:
+            return loaded
+        built = Tables.build(read())
+        if not unchanged():
+            return built
+        try:
+            built.save(folder)
+        except OSError as exc:
+            log.info("Tables not saved to %s (%s); they are rebuilt at each start.", folder, exc)
+            return built
     prune(root, keep=folder.name)
     return Tables.load(folder) or built  # mapped: the built arrays are freed
 
@@ -307,12 +327,15 @@ def key(version: str) -> str:
 
 
 def prune(root: Path, keep: str) -> None:
-    """Remove the saved tables of every other version (readers keep their maps).
+    """Remove the saved tables of every other version (readers keep their maps), and any
+    half-written folder a killed process left (one still being written is recent).
 
     Best effort: a folder that cannot be listed or removed is left for the next start.
     """
     try:
-        others = [other for other in root.iterdir() if other.name != keep]
+        others = [other for other in root.iterdir() if other.is_dir() and other.name != keep]
+        abandoned = time.time() - ABANDONED_AFTER_S
+        others = [o for o in others if PARTIAL not in o.name or o.stat().st_mtime < abandoned]
     except OSError:
         return
     for other in others:

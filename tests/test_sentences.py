@@ -41,6 +41,18 @@ def test_dashes_and_lowercase_continuations_do_not_split() -> None:
     ]
 
 
+def test_sentences_may_open_with_a_capital_of_any_script_but_not_a_small_letter() -> None:
+    text = "Il pleut. Ça suffit. Über alles! Élan vital. 3 left. The end. éclair wins."
+    assert split_sentences(text) == [
+        "Il pleut.",
+        "Ça suffit.",
+        "Über alles!",
+        "Élan vital.",
+        "3 left.",
+        "The end. éclair wins.",
+    ]
+
+
 @given(st.text(alphabet=st.sampled_from(list("ab .?!”“U.S\n  AZ")), max_size=200))
 def test_spans_slice_the_text_and_never_overlap(text: str) -> None:
     previous_end = 0
