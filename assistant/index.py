@@ -184,7 +184,8 @@ class Index:
 
     def reads(self, version: str | None) -> bool:
         """Whether ``version`` is still the live one, this object reads its generation, and no
-        ingest is writing: then what was just read is exactly that version."""
+        ingest is writing (an ingest moves the version when it ends): then what was just read
+        is exactly that version. An ingest on another machine holds no lock visible here."""
         if version is None or version != self.version() or not version.startswith(f"{self.generation}:"):
             return False
         try:
@@ -336,7 +337,7 @@ class Index:
                 self.release_stores()
             else:
                 stored = (self.read_manifest() or {"documents": {}})["documents"]
-                report = self._update(sources, load, stored, force, progress, in_place=True)
+                report = self._update(sources, load, stored, force, progress)
                 if report.changed:
                     self._point(self.generation, self._pointer() or {})
         report.seconds = time.perf_counter() - began
@@ -349,14 +350,9 @@ class Index:
         stored: dict[str, Any],
         force: frozenset[str],
         progress: Progress | None,
-        *,
-        in_place: bool = False,
     ) -> IngestReport:
-        """Write what changed; ``in_place``: into the live generation, which readers see as it is written."""
         report = IngestReport()
-        before_write = self._mark_change if in_place else lambda: None
         for doc_id in sorted(set(stored) - {source.doc_id for source in sources}):
-            before_write()
             self._delete(doc_id)
             report.removed.append(doc_id)
         for number, source in enumerate(sources, start=1):
@@ -372,7 +368,6 @@ class Index:
                 log.warning("Skipping %s", exc)
                 report.skipped[source.path] = str(exc)
                 continue
-            before_write()
             self._replace(doc, previous is not None)
             (report.updated if previous else report.added).append(source.doc_id)
         if progress:
@@ -384,16 +379,9 @@ class Index:
         """Take documents out of the live generation (their chunks and sentences too)."""
         with self._lock(), _store_errors("update the index"):
             self.release_stores()
-            self._mark_change()
             for doc_id in doc_ids:
                 self._delete(doc_id)
             self._point(self.generation, self._pointer() or {})
-
-    def _mark_change(self) -> None:
-        """Move the live version before writing into it as well as after: what a reader reads
-        meanwhile then belongs to a version of its own, never to the one before (which a
-        saved corpus table would then misrepresent, should the writer die before the end)."""
-        self._point(self.generation, self._pointer() or {})
 
     def _replace(self, doc: Document, existed: bool) -> None:
         if existed:

@@ -145,10 +145,11 @@ class Retriever:
 
         clock = time.perf_counter()
         pool = max(k * 3, 20)
-        dense_chunks = [cid for cid, _ in self.index.query_chunks(vector, pool, doc_ids)]
+        # Hits from a version of the index other than the table's are left out before ranking.
+        dense_chunks = self._known([cid for cid, _ in self.index.query_chunks(vector, pool, doc_ids)])
         # A sentence's id is its chunk's id, "/" and its index in the paragraph.
         owners = [sid.rpartition("/")[0] for sid, _ in self.index.query_sentences(vector, pool, doc_ids)]
-        dense_sentences = [cid for cid in owners if self.table.row_of(cid) is not None]
+        dense_sentences = self._known(owners)
         timings["dense"] = _since(clock)
 
         clock = time.perf_counter()
@@ -165,6 +166,9 @@ class Retriever:
         timings["fusion"] = _since(clock)
         return Retrieval(vector, passages, sentences, timings)
 
+    def _known(self, chunk_ids: list[str]) -> list[str]:
+        return [cid for cid in chunk_ids if self.table.row_of(cid) is not None]
+
     def _fuse(self, dense: list[str], dense_sentences: list[str], lexical: list[str]) -> list[Passage]:
         fused: dict[str, float] = defaultdict(float)
         for ranking in (dense, dense_sentences, lexical):
@@ -177,7 +181,7 @@ class Retriever:
         return [
             Passage(self.table.chunk(row), score, dense_rank.get(cid), lexical_rank.get(cid))
             for row, cid, score in rows
-            if row is not None  # a hit from a version newer than this retriever's
+            if row is not None
         ]
 
     def _score_sentences(

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 # The character that opens the next sentence is captured: an upper-case letter of any
 # script ("Ça", "Über") or a digit is checked in Python, as ``re`` has no class for it.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?(\w))")
-_NEXT_WORD = re.compile(r"\s+[\"'“‘(\[]?([A-Za-z]+)")
+_NEXT_WORD = re.compile(r"\s+[\"'“‘(\[]?([^\W\d_]+)")  # letters of any script
 _DOTTED_ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
 
 ABBREVIATIONS = frozenset(
@@ -58,7 +58,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterato
     cursor = start
     for match in _BOUNDARY.finditer(text, start, stop):
         opener = match.group(1)
-        if (opener.isupper() or opener.isdigit()) and _is_boundary(text, match.end(), match.start()):
+        if (opener.isupper() or opener.isdecimal()) and _is_boundary(text, match.end(), match.start()):
             yield from _trimmed(text, cursor, match.end())
             cursor = match.end()
     yield from _trimmed(text, cursor, stop)

@@ -9,9 +9,11 @@ memory-map those files and read no chunk at all: the pages are shared through th
 operating system's cache, and what a worker holds of its own no longer grows with the
 corpus (at 100k chunks, Python objects for every chunk took about 190 MB a worker).
 
-The key hashes the index's version (its generation and last update), which changes
-with every write, and the tokenisation; a table is saved only if the version read
-after its chunks is still the one read before, so a saved table is that version's.
+The key hashes the index's version (its generation and the time of its last update)
+and the tokenisation. Tables are saved only if, once the chunks are read, that version
+is still live and no ingest holds the index's lock, so saved tables are their version's
+(an ingest from another machine holds no lock visible here: run ingests where the
+workers' index folder is). Workers that start together build them once.
 """
 
 from __future__ import annotations
@@ -303,17 +305,24 @@ def open_tables(
         return Tables.load(folder) or Tables.build(read())
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        loaded = Tables.load(folder)
-        if loaded:
-            return loaded
-        built = Tables.build(read())
+        return Tables.load(folder) or _build_and_save(root, folder, read, unchanged)
+
+
+def _build_and_save(
+    root: Path, folder: Path, read: Callable[[], list[Chunk]], unchanged: Callable[[], bool]
+) -> Tables:
+    """Build the tables, save them if what was read is still their version, and map the saved files.
+
+    Called with the build lock held, so no other worker saves or prunes meanwhile.
+    """
+    built = Tables.build(read())
+    try:
         if not unchanged():
             return built
-        try:
-            built.save(folder)
-        except OSError as exc:
-            log.info("Tables not saved to %s (%s); they are rebuilt at each start.", folder, exc)
-            return built
+        built.save(folder)
+    except Exception as exc:  # a failed save (disk full, a store that went away) loses nothing
+        log.warning("Tables not saved to %s (%s); they are rebuilt at each start.", folder, exc)
+        return built
     prune(root, keep=folder.name)
     return Tables.load(folder) or built  # mapped: the built arrays are freed
 
@@ -330,13 +339,16 @@ def prune(root: Path, keep: str) -> None:
     """Remove the saved tables of every other version (readers keep their maps), and any
     half-written folder a killed process left (one still being written is recent).
 
-    Best effort: a folder that cannot be listed or removed is left for the next start.
+    Best effort: what cannot be listed or removed is left for the next save.
     """
+    abandoned = time.time() - ABANDONED_AFTER_S
     try:
         others = [other for other in root.iterdir() if other.is_dir() and other.name != keep]
-        abandoned = time.time() - ABANDONED_AFTER_S
-        others = [o for o in others if PARTIAL not in o.name or o.stat().st_mtime < abandoned]
     except OSError:
         return
     for other in others:
-        shutil.rmtree(other, ignore_errors=True)
+        try:
+            if PARTIAL not in other.name or other.stat().st_mtime < abandoned:
+                shutil.rmtree(other)
+        except OSError:
+            continue

@@ -63,7 +63,9 @@ COLLECTION = "scale"
 STORE = CACHE / "scale"
 SEED = 7
 QUERY_POOL = 20  # what Retriever.retrieve asks the index for: max(3 * top_k, 20)
-LAYOUT = 3  # bump when the stored layout changes, so cached stores are rebuilt (3: realistic vectors)
+# Bump when the stored layout changes, so cached stores are rebuilt (3: realistic vectors);
+# a new index schema (whose fingerprint the stores' pointer carries) rebuilds them too.
+LAYOUT = 3
 ANCHORS = 2_000  # real chunks embedded to shape the synthetic vectors
 # Noise around an anchor, in units of the real embeddings' own spread: at 0.55 drawn
 # vectors' nearest-neighbour cosine matches real embeddings' (median 0.564 against 0.563).
@@ -200,6 +202,8 @@ def grow(index: Any, chunks: list[Any], model: EmbeddingModel, start: int, stop:
 
 def build(sizes: list[int], fresh: bool) -> tuple[dict[int, dict[str, Any]], EmbeddingModel]:
     """The store for each size, each in its own folder, grown from the previous size's copy."""
+    from assistant.index import SCHEMA_VERSION
+
     loaded: list[tuple[list[Any], str]] = []
 
     def corpus() -> tuple[list[Any], str]:
@@ -218,7 +222,7 @@ def build(sizes: list[int], fresh: bool) -> tuple[dict[int, dict[str, Any]], Emb
         folder, stamp = STORE / f"n{size}", STORE / f"n{size}.json"
         if not fresh and stamp.exists():
             info = json.loads(stamp.read_text())
-            if info.get("layout") == LAYOUT:
+            if (info.get("layout"), info.get("schema")) == (LAYOUT, SCHEMA_VERSION):
                 built[size] = info
                 previous = (size, folder, info)
                 continue
@@ -235,7 +239,8 @@ def build(sizes: list[int], fresh: bool) -> tuple[dict[int, dict[str, Any]], Emb
         index.release()
         seconds = time.perf_counter() - began
         sentences += new
-        info = {"layout": LAYOUT, "chunks": size, "sentences": sentences, "source": source}
+        info = {"layout": LAYOUT, "schema": SCHEMA_VERSION, "chunks": size, "sentences": sentences}
+        info["source"] = source
         info |= {"build_seconds": round(seconds, 1), "add_per_s": round((size - start + new) / seconds)}
         info |= {"neighbour_cosine_real": real, "neighbour_cosine_drawn": drawn}
         stamp.write_text(json.dumps(info))

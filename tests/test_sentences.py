@@ -42,7 +42,7 @@ def test_dashes_and_lowercase_continuations_do_not_split() -> None:
 
 
 def test_sentences_may_open_with_a_capital_of_any_script_but_not_a_small_letter() -> None:
-    text = "Il pleut. Ça suffit. Über alles! Élan vital. 3 left. The end. éclair wins."
+    text = "Il pleut. Ça suffit. Über alles! Élan vital. 3 left. The end. éclair wins. Area 5 m². ² marks it."
     assert split_sentences(text) == [
         "Il pleut.",
         "Ça suffit.",
@@ -50,6 +50,11 @@ def test_sentences_may_open_with_a_capital_of_any_script_but_not_a_small_letter(
         "Élan vital.",
         "3 left.",
         "The end. éclair wins.",
+        "Area 5 m². ² marks it.",
+    ]
+    # After "etc." only a common sentence opener splits: "Anémones" is not "An".
+    assert split_sentences("Roses, lilies, etc. Anémones bloom later.") == [
+        "Roses, lilies, etc. Anémones bloom later."
     ]
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
-from concurrent.futures import ThreadPoolExecutor
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.index import Index
-from assistant.models import Chunk, Document
+from assistant.models import Chunk
 from assistant.table import ChunkTable, Tables, open_tables
 
 BIRDS = (
@@ -144,43 +144,45 @@ def test_a_version_that_changes_while_read_is_not_saved(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "tables").iterdir()] == ["build.lock"], "nothing saved"
 
 
-def test_an_ingest_moves_the_version_before_it_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tables_are_not_saved_while_an_ingest_writes_or_after_a_swap(tmp_path: Path) -> None:
     bot = _birds(tmp_path)
-    before, seen = bot.index.version(), []
-    write = Index._replace
-
-    def watched(index: Index, doc: Document, existed: bool) -> None:
-        reader = Index(bot.settings, bot.embeddings)
-        seen.append((reader.version(), reader.reads(reader.version())))
-        write(index, doc, existed)
-
-    monkeypatch.setattr(Index, "_replace", watched)
-    (tmp_path / "corpus" / "stones.md").write_text(STONES, encoding="utf-8")
-    bot.ingest()
-    [(during, readable)] = seen
-    assert during != before, "a reader during the writes sees a version of its own"
-    assert not readable, "and would not save tables while an ingest writes"
-    assert bot.index.version() not in (before, during)
+    version = bot.index.version()
+    with bot.index._lock():  # what an ingest holds while it writes
+        assert not bot.index.reads(version)
+        open_tables(tmp_path / "tables", version, bot.index.chunks, lambda: bot.index.reads(version))
+    assert not [p for p in (tmp_path / "tables").iterdir() if p.is_dir()], "nothing saved meanwhile"
+    assert bot.index.reads(version)
+    stale = Index(bot.settings, bot.embeddings)
+    stale.chunks()  # this reader has opened the live generation ...
+    bot.ingest(rebuild=True)  # ... and another process swaps in a new one
+    assert not stale.reads(bot.index.version()), "what it read is not the new version"
     assert bot.index.reads(bot.index.version())
 
 
+BUILD = """
+import sys, time
+from pathlib import Path
+from assistant.models import Chunk, Sentence
+from assistant.table import open_tables
+
+def read():
+    with open(sys.argv[2], "a") as log:
+        log.write("read\\n")
+    time.sleep(1.0)  # long enough for the other worker to arrive while this one builds
+    text = "The heron waits."
+    return [Chunk("birds-1", "birds", 1, 0, 16, text, (Sentence("birds", 1, 1, 0, 16, text),))]
+
+open_tables(Path(sys.argv[1]), "v1", read, lambda: True)
+"""
+
+
 def test_workers_that_start_together_build_once(tmp_path: Path) -> None:
-    bot = _birds(tmp_path)
-    reads: list[int] = []
-
-    def read() -> list[Chunk]:
-        reads.append(1)
-        time.sleep(0.3)  # long enough for the other worker to arrive while this one builds
-        return bot.index.chunks()
-
-    def worker(_: int) -> Tables:
-        return open_tables(tmp_path / "tables", "v1", read, lambda: True)
-
-    with ThreadPoolExecutor(2) as pool:
-        opened = list(pool.map(worker, range(2)))
-    assert len(reads) == 1 and all(len(t.table) == len(bot.index.chunks()) for t in opened)
+    log = tmp_path / "reads.log"
+    command = [sys.executable, "-c", BUILD, str(tmp_path / "tables"), str(log)]
+    workers = [subprocess.Popen(command) for _ in range(2)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0]
+    assert log.read_text().splitlines() == ["read"], "one worker built, the other mapped its tables"
+    assert [p.name for p in (tmp_path / "tables").iterdir() if p.is_dir()] != []
 
 
 def test_damaged_tables_are_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
