@@ -8,6 +8,7 @@ processes memory-map the saved arrays instead of building it again.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Collection
 from pathlib import Path
 
@@ -41,8 +42,12 @@ class BM25:
         # Our own sorted vocabulary: bm25s numbers a set, whose order changes with each
         # process's string hashing, and two workers' saves of one content must be identical.
         vocabulary = {token: i for i, token in enumerate(sorted({t for text in tokens for t in text}))}
+        if not vocabulary:  # texts of stop words only (or none): bm25s needs a token, none holds this one
+            vocabulary = {"\x00": 0}
         model = bm25s.BM25()
-        model.index(([[vocabulary[t] for t in text] for text in tokens], vocabulary), show_progress=False)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the mean length of no texts
+            model.index(([[vocabulary[t] for t in text] for text in tokens], vocabulary), show_progress=False)
         return cls(model)
 
     @classmethod
