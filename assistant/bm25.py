@@ -38,7 +38,11 @@ class BM25:
 
     @classmethod
     def build(cls, texts: list[str]) -> BM25:
-        tokens = [stems(text) for text in texts]
+        return cls.from_stems([stems(text) for text in texts])
+
+    @classmethod
+    def from_stems(cls, tokens: list[list[str]]) -> BM25:
+        """BM25 over texts already stemmed, one list of stems per text."""
         # Our own sorted vocabulary: bm25s numbers a set, whose order changes with each
         # process's string hashing, and two workers' saves of one content must be identical.
         vocabulary = {token: i for i, token in enumerate(sorted({t for text in tokens for t in text}))}

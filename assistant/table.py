@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .bm25 import BM25
-from .lexical import STOP_WORDS
+from .lexical import STOP_WORDS, stems
 from .models import Chunk, Sentence
 
 log = logging.getLogger(__name__)
@@ -246,8 +246,12 @@ class Tables:
 
     @classmethod
     def build(cls, chunks: list[Chunk]) -> Tables:
-        sentences = [s.text for c in chunks for s in c.sentences]
-        return cls(ChunkTable.build(chunks), BM25.build([c.text for c in chunks]), BM25.build(sentences))
+        # A chunk is its sentences and the spaces between them, so its stems are theirs in
+        # turn: stemming each sentence once serves both indexes (half the first worker's work).
+        by_chunk = [[stems(s.text) for s in c.sentences] for c in chunks]
+        chunk_stems = [[t for sentence in sentences for t in sentence] for sentences in by_chunk]
+        sentence_stems = [sentence for sentences in by_chunk for sentence in sentences]
+        return cls(ChunkTable.build(chunks), BM25.from_stems(chunk_stems), BM25.from_stems(sentence_stems))
 
     @classmethod
     def load(cls, folder: Path) -> Tables | None:

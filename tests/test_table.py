@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
+from assistant.bm25 import BM25
 from assistant.index import Index
 from assistant.models import Chunk
 from assistant.table import ChunkTable, Tables, open_tables
@@ -49,6 +50,16 @@ def test_a_saved_table_gives_back_every_chunk_and_sentence(essay_chunks: list[Ch
     chunk = essay_chunks[3]
     assert table.row_of(chunk.chunk_id) == 3 and table.chunk_id(3) == chunk.chunk_id
     assert table.row_of(chunk.chunk_id + "x") is None and table.row_of("") is None
+
+
+def test_bm25_from_sentence_stems_equals_bm25_from_chunk_texts(essay_chunks: list[Chunk]) -> None:
+    tables = Tables.build(essay_chunks)
+    direct = BM25.build([c.text for c in essay_chunks])
+    assert tables.chunk_bm25.idf == direct.idf
+    for query in (["secur"], ["human", "secur", "armi"], ["absent"]):
+        assert np.array_equal(tables.chunk_bm25.scores(query), direct.scores(query))
+    sentences = BM25.build([s.text for c in essay_chunks for s in c.sentences])
+    assert tables.sentence_bm25.idf == sentences.idf
 
 
 def test_an_empty_corpus_makes_an_empty_table(tmp_path: Path) -> None:
