@@ -228,12 +228,17 @@ def chroma_server(path: Path, timeout: float = 120.0) -> Iterator[int]:
                 raise RuntimeError(f"chroma run exited with {process.returncode}: {log.read()[-2000:]!r}")
             yield port
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask a server process to exit; kill it if it has not within 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 # -- data ----------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -32,6 +31,7 @@ from fastapi import FastAPI
 
 from assistant import Assistant
 from assistant.api import create_app
+from bench.common import free_port, stop  # the benchmarks start and stop servers the same way
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,6 @@ CORPUS_DIR = PROJECT_DIR / "corpus"
 SCREENSHOTS = PROJECT_DIR / "artifacts" / "screenshots"
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 180
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def origin(port: int) -> str:
@@ -90,15 +84,6 @@ def subprocess_server(
         yield process
     finally:
         stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _tail(log: Path) -> str:
