@@ -87,7 +87,6 @@ class ChunkTable:
         doc_ids = sorted({c.doc_id for c in chunks})
         number = {doc_id: i for i, doc_id in enumerate(doc_ids)}
         titles = [""] * len(doc_ids)
-        encoded = [c.text.encode() for c in chunks]
         chunk_rows: list[tuple[int, ...]] = []
         sentence_rows: list[tuple[int, ...]] = []
         for row, chunk in enumerate(chunks):
@@ -106,7 +105,9 @@ class ChunkTable:
             for p, s in enumerate(sentences)
             if len(s.text) >= PREFIX
         )
-        short = [(p, s.text.encode()) for p, s in enumerate(sentences) if len(s.text) < PREFIX]
+        short = [(p, s.text) for p, s in enumerate(sentences) if len(s.text) < PREFIX]
+        offsets, texts = _packed([c.text for c in chunks])
+        short_offsets, short_texts = _packed([t for _, t in short])
         fields = np.array(sentence_rows, dtype=np.int64).reshape(-1, len(SENTENCE_COLUMNS))
         return cls(
             doc_ids=doc_ids,
@@ -114,16 +115,16 @@ class ChunkTable:
             ids=ids,
             sorted_ids=ids[order],
             sorted_rows=order.astype(np.int64),
-            offsets=np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64),
-            texts=np.frombuffer(b"".join(encoded), dtype=np.uint8),
+            offsets=offsets,
+            texts=texts,
             chunk_fields=np.array(chunk_rows, dtype=np.int64).reshape(-1, len(CHUNK_COLUMNS)),
             sentence_fields=fields,
             sentence_keys=(fields[:, 0] << _DOC_SHIFT) + fields[:, 3],
             prefix_hashes=np.array([h for h, _ in hashed], dtype=np.uint32),
             prefix_rows=np.array([p for _, p in hashed], dtype=np.int64),
             short_rows=np.array([p for p, _ in short], dtype=np.int64),
-            short_offsets=np.cumsum([0] + [len(t) for _, t in short], dtype=np.int64),
-            short_texts=np.frombuffer(b"".join(t for _, t in short), dtype=np.uint8),
+            short_offsets=short_offsets,
+            short_texts=short_texts,
         )
 
     def save(self, folder: Path) -> None:
@@ -178,7 +179,7 @@ class ChunkTable:
 
     def _read_chunk(self, row: int) -> Chunk:
         doc, paragraph, start, end, first = (int(v) for v in self.chunk_fields[row])
-        text = bytes(self.texts[self.offsets[row] : self.offsets[row + 1]]).decode()
+        text = _unpacked(self.offsets, self.texts, row).decode()
         doc_id = self.doc_ids[doc]
         last = self.chunk_fields[row + 1, 4] if row + 1 < len(self) else self.sentence_count
         sentences = tuple(
@@ -230,10 +231,22 @@ class ChunkTable:
         right = np.searchsorted(self.prefix_hashes, wanted, side="right")
         candidates = [int(r) for a, b in zip(left, right, strict=True) for r in self.prefix_rows[a:b]]
         found = [p for p in candidates if self.sentence(p).text in text]
-        encoded, ends = text.encode(), self.short_offsets.tolist()
-        short = zip(self.short_rows.tolist(), ends, ends[1:], strict=False)
-        found += [p for p, start, end in short if bytes(self.short_texts[start:end]) in encoded]
+        encoded = text.encode()
+        short = enumerate(self.short_rows.tolist())
+        found += [p for i, p in short if _unpacked(self.short_offsets, self.short_texts, i) in encoded]
         return sorted(found)
+
+
+def _packed(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Texts as one UTF-8 byte array, and where each starts in it (one more: the end)."""
+    encoded = [text.encode() for text in texts]
+    offsets = np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64)
+    return offsets, np.frombuffer(b"".join(encoded), dtype=np.uint8)
+
+
+def _unpacked(offsets: np.ndarray, data: np.ndarray, i: int) -> bytes:
+    """The UTF-8 bytes of the ``i``-th text that ``_packed`` packed."""
+    return bytes(data[offsets[i] : offsets[i + 1]])
 
 
 @dataclass(frozen=True)
