@@ -25,11 +25,8 @@ STONES = "# Stones\n\nGranite forms from cooled magma.\n\nThe river polishes gra
 
 
 @pytest.fixture(scope="module")
-def essay_chunks(tmp_path_factory: pytest.TempPathFactory) -> list[Chunk]:
-    bot = Assistant(
-        corpus_dir=Path(__file__).parent.parent / "corpus", index_dir=tmp_path_factory.mktemp("i")
-    )
-    bot.ensure_index()
+def essay_chunks(bot: Assistant) -> list[Chunk]:
+    """The essay's chunks, from the session's shared index (conftest.py)."""
     return bot.index.chunks()
 
 
