@@ -45,11 +45,13 @@ eval: $(STAMP)
 	$(BIN)/assistant eval --out eval-out
 
 # The same evaluations, failing when grounding drops below pyproject's [tool.assistant.eval]
-# thresholds: the essay's set, then the four-reading library set.
+# thresholds: the essay's set, then the four-reading library set; then every development text
+# scored with an answer model fitted without it ([tool.assistant.generalization] floors).
 eval-gate: $(STAMP)
 	$(BIN)/assistant eval --out eval-out --index .assistant-ci
 	$(BIN)/assistant eval --out eval-out/library --index .assistant-ci/library \
 		--corpus tests/data/library --questions tests/data/library_questions.jsonl --no-baseline
+	$(BIN)/python -m bench.generalization --gate --index-root .assistant-ci/generalization
 
 
 

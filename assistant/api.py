@@ -43,7 +43,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ui import EXAMPLE_QUESTIONS, STATIC_DIR
+from ui import STATIC_DIR
 from ui.app import build_ui, mount_ui
 from ui.embed import embed_page, parse_flag, parse_theme
 from ui.reading import reading_page
@@ -78,7 +78,6 @@ from .ratelimit import (
 
 log = logging.getLogger(__name__)
 
-WARM_UP_QUESTION = "What is defensive deterrence?"
 RETRY_AFTER_SECONDS = 5
 # More than a body under the size limit can hold; the assistant keeps only its history window.
 MAX_HISTORY_MESSAGES = 10_000
@@ -120,7 +119,7 @@ class HistoryMessage(BaseModel):
 
 class AskRequest(BaseModel):
     question: str = Field(
-        description="The question about the essay.", examples=["What is defensive deterrence?"]
+        description="The question about the text.", examples=["What does the text say about this?"]
     )
     history: list[HistoryMessage] = Field(
         default_factory=list,
@@ -206,7 +205,7 @@ class Runtime:
                 report = self.bot.ensure_index()
                 if report is not None:
                     log.info("Index built: %s", report)
-                self.bot.ask(WARM_UP_QUESTION)  # loads the model, so the first reader doesn't wait
+                self.bot.ask(self.bot.warm_up_question())  # loads the model, so the first reader doesn't wait
             except IndexStoreError as exc:  # busy, or a store that cannot be reached: try again
                 self.problem = str(exc) or type(exc).__name__
                 self.state = "building" if isinstance(exc, IndexBusyError) else "unavailable"
@@ -690,7 +689,7 @@ def _page_router(runtimes: Runtimes) -> APIRouter:
         bot = runtime_of(collection).bot
         page = embed_page(
             corpus_title(bot.documents()),
-            EXAMPLE_QUESTIONS if not collection else [],
+            bot.example_questions(),
             theme=parse_theme(theme),
             show_examples=parse_flag(examples, True),
             collection=collection,

@@ -1,11 +1,13 @@
 """Generators turn retrieved sentences into a draft answer whose every sentence cites quotes.
 
 ``Generator`` is the small interface back ends implement. The default,
-``ExtractiveGenerator``, needs no model: it quotes the sentences of the essay that
-answer the question, and refuses when the essay does not (nothing close enough, a
-term the essay never uses, a date/number/name it never gives, a request that is
-not a question about the text). When a "why" question presupposes a stance the
-essay contradicts, it says so and quotes the correction.
+``ExtractiveGenerator``, needs no model: it scores every candidate sentence with the
+fitted models of :mod:`assistant.answer_model` over the signals of
+:mod:`assistant.signals`, refuses when the text does not answer, and otherwise quotes
+the sentences that state the answer, with the sentences a reader needs around them
+(the one an opening "This" leans on; for how/why/judgement questions, the reasons
+that follow the verdict). When a "why" question presupposes a stance the text
+contradicts, it says so and quotes the correction.
 """
 
 from __future__ import annotations
@@ -14,24 +16,27 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from .answer_model import AnswerModel
 from .config import Settings
-from .lexical import METONYMS, stem
+from .lexical import stem
 from .models import Chunk, Message, Sentence
-from .questions import QuestionInfo, gives_expected, stance_of
+from .profile import Profile
+from .questions import QuestionInfo, stance_of
 from .retrieval import Retrieval, Retriever, ScoredSentence
+from .signals import (
+    ANAPHORIC,
+    EXPLETIVE_IT,
+    QUESTION_FEATURES,
+    Question,
+    question_vector,
+    read_question,
+    sentence_matrix,
+)
 
-# A sentence opening with one of these leans on the one before it.
-_ANAPHORIC = re.compile(
-    r"^(this|that|these|those|it|its|they|their|them|such|he|she|his|her|the same)\b", re.IGNORECASE
-)
-# "It is no longer realistic to...", "It would be unthinkable to...": "it" points forward.
-_EXPLETIVE_IT = re.compile(
-    r"^It\s+(is|was|would\s+be|will\s+be|has\s+become|may\s+be|might\s+be|seems)\s+"
-    r"(\w+\s+){0,3}?\w+\s+(to|that)\b"
-)
 _MULTI_PART = re.compile(
     r"\?\s+|\s+and\s+(?=(what|how|why|who|when|where|which|is|does|do)\b)|\b(compare|contrast|differ|difference|both)\b",
     re.I,
@@ -97,122 +102,147 @@ class Generator(ABC):
         return None
 
 
-# "{the_text}" is "the essay" for one document, "the readings" for several.
+# "{reading}" is how the collection's profile names it: "the text", "the readings", "the essay".
 REFUSAL_REQUEST = (
-    "I can only answer questions about {the_text}, quoting the sentences my answer rests on. "
-    "Try asking what the author argues, or what {the_text} says about a topic."
+    "I can only answer questions about {reading}, quoting the sentences my answer rests on. "
+    "Try asking what {reading} says about a topic, or what it means by a term it uses."
 )
-REFUSAL_NOTHING_MORE = "There is nothing more about this in {the_text} than the passages already quoted."
-GREETING = "Hello! Ask me a question about {the_text} and I will answer with quotations from it."
+REFUSAL_NOTHING_MORE = "There is nothing more about this in {reading} than the passages already quoted."
+GREETING = "Hello! Ask me a question about {reading} and I will answer with quotations from it."
 HEADING_MAX_WORDS = 12  # a title or heading is short and has no closing punctuation
-TOPIC_DOCUMENTS = 3  # the best candidates whose documents must know a name the question uses
-# A name other readings use but the ones on this topic never do: only a close match overrides it.
-ELSEWHERE_MARGIN = 0.35
+# Another candidate is quoted beside the best when the sentence model rates it at least
+# this share of the best's probability, and at least FLOOR.
+RELATIVE = 0.65
+FLOOR = 0.3
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The candidates of one question with their signals and what the fitted models make of them."""
+
+    question: Question
+    candidates: list[ScoredSentence]
+    rows: np.ndarray  # SENTENCE_FEATURES, one row per candidate
+    probabilities: np.ndarray  # that each candidate states the answer
+    signals: np.ndarray  # QUESTION_FEATURES
+    answerability: float
 
 
 class ExtractiveGenerator(Generator):
-    """Answers by quoting the essay's own sentences; deterministic and offline."""
+    """Answers by quoting the text's own sentences; deterministic and offline."""
 
     name = "extractive"
 
-    def __init__(self, retriever: Retriever, settings: Settings) -> None:
+    def __init__(
+        self,
+        retriever: Retriever,
+        settings: Settings,
+        profile: Profile | None = None,
+        model: AnswerModel | None = None,
+        about: frozenset[str] = frozenset(),
+    ) -> None:
         self.retriever = retriever
         self.settings = settings
+        self.profile = profile or Profile()
+        self._model = model
+        self.about = about  # stems of the documents' titles and authors
+
+    @cached_property
+    def model(self) -> AnswerModel:
+        """The fit given, or the shipped one (read on first use: fitting needs only the signals)."""
+        return self._model or AnswerModel.load()
+
+    @property
+    def reading(self) -> str:
+        return self.profile.reading(len(self.retriever.doc_ids))
 
     def generate(self, request: Request) -> Draft:
         info = request.info
         if info.intent == "greeting":
-            return Draft.refusal(GREETING.format(the_text=self._the_text))
+            return Draft.refusal(GREETING.format(reading=self.reading))
         if info.intent == "request":
-            return Draft.refusal(REFUSAL_REQUEST.format(the_text=self._the_text))
+            return Draft.refusal(REFUSAL_REQUEST.format(reading=self.reading))
         if info.intent == "summary":
             return self._summary()
-        candidates = [
+        candidates = self.candidates(request)
+        if request.wants_more:
+            return self._more(candidates, request.exclude)
+        judged = self.judge(info, candidates)
+        if not candidates or judged.answerability < self.model.threshold or _off_topic(judged, self.settings):
+            return Draft.refusal(self._refusal(judged))
+        chosen = self._select(request, judged)
+        quotes = self._with_context(chosen, reasons=info.asks_reasons)
+        # The best-matching sentence carries the text's verdict on what the question presupposes.
+        if info.stance and self._stance(chosen[0].sentence.text) == -info.stance:
+            return self._correction(quotes, info.stance)
+        return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
+
+    def candidates(self, request: Request) -> list[ScoredSentence]:
+        """The retrieved sentences that could be quoted: not headings, questions or quoted already."""
+        return [
             c
             for c in request.retrieval.sentences
             if (c.sentence.doc_id, c.sentence.start) not in request.exclude
             and not c.sentence.text.endswith("?")
             and not _is_heading(c.sentence.text)
         ]
-        if request.wants_more:
-            return self._more(candidates, request.exclude)
-        reason = self._unanswerable(info, candidates)
-        if reason:
-            return Draft.refusal(reason)
-        chosen = self._select(request, candidates)
-        if info.expects and not any(gives_expected(info, q.sentence.text) for q in chosen):
-            wanted = {"date": "a date or time", "number": "a number"}[info.expects]
-            return Draft.refusal(
-                self._does_not(f"give {wanted} for this, so I cannot answer it from the text.")
-            )
-        quotes = self._with_context(chosen)
-        # The best-matching sentence carries the essay's verdict on what the question presupposes.
-        if info.stance and stance_of(chosen[0].sentence.text) == -info.stance:
-            return self._correction(quotes, info.stance)
-        return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
 
-    # -- deciding whether the essay answers at all -------------------------------------
+    def signals(self, info: QuestionInfo, candidates: list[ScoredSentence]) -> tuple[Question, np.ndarray]:
+        """The question as the signals read it, and each candidate's SENTENCE_FEATURES."""
+        question = read_question(info, self.retriever, self.profile.aliases, self.about)
+        return question, sentence_matrix(question, candidates, self.retriever)
 
-    @property
-    def _the_text(self) -> str:
-        return "the essay" if len(self.retriever.doc_ids) <= 1 else "the readings"
+    def judge(self, info: QuestionInfo, candidates: list[ScoredSentence]) -> Judged:
+        question, rows = self.signals(info, candidates)
+        probabilities = self.model.sentence.probability(rows)
+        signals = question_vector(question, candidates, probabilities, self.retriever)
+        answerability = float(self.model.answerable.probability(signals[None, :])[0])
+        return Judged(question, candidates, rows, probabilities, signals, answerability)
+
+    # -- saying why the text does not answer ----------------------------------------------
 
     def _does_not(self, rest: str) -> str:
-        """ "The essay does not …" or "The readings do not …"."""
-        verb = "does" if self._the_text == "the essay" else "do"
-        return f"{self._the_text.capitalize()} {verb} not {rest}"
+        """ "The text does not …" or "The readings do not …"."""
+        reading = self.reading
+        verb = "do" if reading.endswith("s") and not reading.endswith("ss") else "does"
+        return f"{reading[:1].upper()}{reading[1:]} {verb} not {rest}"
 
-    def _unanswerable(self, info: QuestionInfo, candidates: list[ScoredSentence]) -> str | None:
-        not_covered = self._does_not("address this question, so I cannot answer it from the text.")
-        if not candidates:
-            return not_covered
-        best = candidates[0]
-        unknown = self._unknown_words(info, None)  # names no document uses
-        if unknown and best.dense < self.settings.min_similarity + 0.15:
+    def _refusal(self, judged: Judged) -> str:
+        """The plainest true reason: a name it never uses, a date or number it never gives, or neither."""
+        question = judged.question
+        aliases = self.profile.aliases
+        unknown = [
+            _as_asked(question.info.text, name)
+            for name in question.info.names
+            if stem(name) not in self.about
+            and not all(self.retriever.idf(stem(p)) is not None for p in aliases.get(name, name).split())
+        ]
+        if unknown:
             listed = ", ".join(f"“{w}”" for w in unknown)
-            return self._does_not(f"mention {listed}, so I cannot answer this from the text.")
-        # A name must be known to the documents the answer would quote, not merely to the
-        # collection: "China" in one reading does not answer a question about another.
-        documents = {c.sentence.doc_id for c in candidates[:TOPIC_DOCUMENTS]}
-        elsewhere = [w for w in self._unknown_words(info, documents) if w not in unknown]
-        if elsewhere and best.dense < self.settings.min_similarity + ELSEWHERE_MARGIN:
-            listed = ", ".join(f"“{w}”" for w in elsewhere)
-            return (
-                f"The passages on this topic never mention {listed}, so I cannot answer this from the text."
-            )
-        if best.score < self.settings.min_similarity:
-            return not_covered
-        missing = self.retriever.unrelated_pair(info.text)
-        if missing:
-            return self._does_not(f"discuss “{missing}”, so I cannot answer this from the text.")
-        return None
-
-    def _unknown_words(self, info: QuestionInfo, documents: set[str] | None) -> list[str]:
-        """Question names these documents (None: all) never use; a capital counts as its country."""
-        if not info.names:
-            return []
-
-        def known(word: str) -> bool:
-            alias = METONYMS.get(word, word)
-            return all(self.retriever.uses(stem(part), documents) for part in alias.split())
-
-        return [w for w in info.names if not known(w)]
+            return self._does_not(f"mention {listed}, so I cannot answer this from it.")
+        expected_missing = judged.signals[QUESTION_FEATURES.index("expected_missing")]
+        if question.info.expects and expected_missing:
+            wanted = {"date": "a date or time", "number": "a number", "name": "a name"}[question.info.expects]
+            return self._does_not(f"give {wanted} for this, so I cannot answer it from the text.")
+        return self._does_not("answer this question, so I cannot answer it from the text.")
 
     # -- choosing sentences ---------------------------------------------------------------
 
-    def _select(self, request: Request, candidates: list[ScoredSentence]) -> list[ScoredSentence]:
-        best = candidates[0]
-        floor = max(best.score * 0.8, self.settings.min_similarity)
-        chosen = [best]
+    def _select(self, request: Request, judged: Judged) -> list[ScoredSentence]:
+        order = [int(i) for i in np.argsort(-judged.probabilities, kind="stable")]
+        candidates, probabilities = judged.candidates, judged.probabilities
+        best = order[0]
+        chosen = [candidates[best]]
         for part in self._parts(request):
-            top = self._best_for(part, candidates)
-            if top and top not in chosen and top.score >= self.settings.min_similarity * 0.8:
+            top = self._best_for(part, candidates, probabilities)
+            if top is not None and top not in chosen:
                 chosen.append(top)
-        for candidate in candidates[1:]:
+        floor = max(RELATIVE * probabilities[best], FLOOR)
+        for i in order[1:]:
             if len(chosen) >= self.settings.max_quotes:
                 break
-            if candidate.score >= floor and candidate not in chosen:
-                chosen.append(candidate)
+            if probabilities[i] >= floor and candidates[i] not in chosen:
+                chosen.append(candidates[i])
         return chosen[: self.settings.max_quotes]
 
     def _parts(self, request: Request) -> list[str]:
@@ -221,11 +251,16 @@ class ExtractiveGenerator(Generator):
         pieces = re.split(r"\?\s+|\s+and\s+|,\s+", request.standalone)
         return [p for p in pieces if len(p.split()) >= 2]
 
-    def _best_for(self, part: str, candidates: list[ScoredSentence]) -> ScoredSentence | None:
+    def _best_for(
+        self, part: str, candidates: list[ScoredSentence], probabilities: np.ndarray
+    ) -> ScoredSentence | None:
+        """The candidate closest to one part of a several-part question, if the model finds it plausible."""
         vector = self.retriever.embed(part)
         vectors = self.retriever.sentence_vectors_for([c.sentence for c in candidates])
-        scored = [(float(vectors[i] @ vector), c) for i, c in enumerate(candidates)]
-        return max(scored, key=lambda pair: pair[0])[1] if scored else None
+        plausible = [i for i in range(len(candidates)) if probabilities[i] >= FLOOR]
+        if not plausible:
+            return None
+        return candidates[max(plausible, key=lambda i: float(vectors[i] @ vector))]
 
     def _prefer_neighbours(
         self, candidates: list[ScoredSentence], exclude: frozenset[tuple[str, int]]
@@ -245,36 +280,51 @@ class ExtractiveGenerator(Generator):
         floor = self.settings.min_similarity * 0.8  # the topic is established; a weaker match will do
         picked = [c for c in ranked if c.score >= floor][: max(1, self.settings.max_quotes - 1)]
         if not picked:
-            return Draft.refusal(REFUSAL_NOTHING_MORE.format(the_text=self._the_text))
+            return Draft.refusal(REFUSAL_NOTHING_MORE.format(reading=self.reading))
         quotes = [
-            q for q in self._with_context(picked) if (q.sentence.doc_id, q.sentence.start) not in exclude
+            q
+            for q in self._with_context(picked, reasons=False)
+            if (q.sentence.doc_id, q.sentence.start) not in exclude
         ]
         return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
 
-    def _with_context(self, chosen: list[ScoredSentence]) -> list[Quote]:
-        """Add the sentence before any chosen one that cannot stand alone; keep document order."""
+    def _with_context(self, chosen: list[ScoredSentence], *, reasons: bool) -> list[Quote]:
+        """Add what the chosen sentences need to be read; keep document order.
+
+        The sentence before any chosen one that cannot stand alone ("This approach...");
+        and for a question that asks how, why or what the author thinks, the sentence
+        after the best one in its paragraph: a verdict's reasons follow it.
+        """
         quotes = {(c.sentence.doc_id, c.sentence.start): Quote(c.sentence, c.chunk, c.score) for c in chosen}
         for c in chosen:
             before, _ = self.retriever.neighbours(c.sentence)
-            leans_back = _ANAPHORIC.match(c.sentence.text) and not _EXPLETIVE_IT.match(c.sentence.text)
+            leans_back = ANAPHORIC.match(c.sentence.text) and not EXPLETIVE_IT.match(c.sentence.text)
             if before and leans_back and (before.doc_id, before.start) not in quotes:
                 quotes[(before.doc_id, before.start)] = Quote(
                     before, self.retriever.chunk_of(before), c.score
                 )
-        return [quotes[key] for key in sorted(quotes)]
+        if reasons and len(quotes) < self.settings.max_quotes:
+            lead = chosen[0]
+            _, after = self.retriever.neighbours(lead.sentence)
+            if after and (after.doc_id, after.start) not in quotes:
+                quotes[(after.doc_id, after.start)] = Quote(after, self.retriever.chunk_of(after), lead.score)
+        # Document order within a document; the best sentence's document first.
+        documents = list(dict.fromkeys(c.sentence.doc_id for c in chosen))
+        return [quotes[key] for key in sorted(quotes, key=lambda k: (documents.index(k[0]), k[1]))]
 
     # -- special answers ----------------------------------------------------------------
 
+    def _stance(self, text: str) -> int:
+        return stance_of(text, self.profile.stance)
+
     def _correction(self, quotes: list[Quote], stance: int) -> Draft:
         """Lead with the sentence that most plainly contradicts the question's premise."""
-        lead = min(quotes, key=lambda q: stance_of(q.sentence.text) * stance)
+        lead = min(quotes, key=lambda q: self._stance(q.sentence.text) * stance)
         rest = [q for q in quotes if q is not lead]
-        if self._the_text == "the essay":
-            opening = DraftSentence(f"The essay takes the opposite view: “{lead.sentence.text}”", [lead])
-        else:
-            opening = DraftSentence(
-                f"“{lead.chunk.title}” takes the opposite view: “{lead.sentence.text}”", [lead]
-            )
+        who = self.reading if len(self.retriever.doc_ids) <= 1 else f"“{lead.chunk.title}”"
+        opening = DraftSentence(
+            f"{who[:1].upper()}{who[1:]} takes the opposite view: “{lead.sentence.text}”", [lead]
+        )
         return Draft([opening] + [DraftSentence(q.sentence.text, [q]) for q in rest])
 
     def _summary(self) -> Draft:
@@ -290,6 +340,19 @@ class ExtractiveGenerator(Generator):
             for i in picked
         ]
         return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
+
+
+def _off_topic(judged: Judged, settings: Settings) -> bool:
+    """No word of the question is in the text and no sentence is even loosely close: the fitted
+    models never saw such a question (every development question is about its text)."""
+    best_dense = judged.signals[QUESTION_FEATURES.index("best_dense")]
+    return judged.question.unseen >= 1.0 and best_dense < settings.min_similarity
+
+
+def _as_asked(question: str, word: str) -> str:
+    """A word as the question wrote it ("France", not "france")."""
+    match = re.search(rf"\b{re.escape(word)}\b", question, re.IGNORECASE)
+    return match.group(0) if match else word
 
 
 def _is_heading(text: str) -> bool:

@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .lexical import STOP_WORDS, content_words, numbers, stem, words
+from .lexical import FRAME_WORDS, STOP_WORDS, content_words, numbers, stem, words
 
 _NEGATION = re.compile(r"\b(not|no|never|nor|neither|without|n['’]t|cannot)\b", re.IGNORECASE)
-# Words an answer uses to frame a quotation, not claims of its own.
-_FRAMING = frozenset(
-    {"essay", "author", "says", "say", "takes", "opposite", "premise", "view", "argues", "text"}
-)
+# Words an answer uses to frame a quotation ("The text takes the opposite view: ..."), not claims.
+_FRAMING = FRAME_WORDS | {"takes", "opposite"}
 
 
 class SupportChecker(Protocol):

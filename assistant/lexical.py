@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 import snowballstemmer
@@ -68,45 +69,20 @@ def numbers(text: str) -> set[str]:
     return found | {w for w in words(text) if w in NUMBER_WORDS}
 
 
-# Capitals and seats of government that stand for their country in foreign-policy prose.
-METONYMS = {
-    "washington": "united states",
-    "pentagon": "united states",
-    "moscow": "russia",
-    "kremlin": "russia",
-    "kyiv": "ukraine",
-    "kiev": "ukraine",
-    "beijing": "china",
-    "london": "united kingdom",
-    "britain": "united kingdom",
-    "uk": "united kingdom",
-    "us": "united states",
-    "un": "united nations",
-    "usa": "united states",
-    "america": "united states",
-    "tehran": "iran",
-    "jerusalem": "israel",
-    "delhi": "india",
-    "ankara": "turkey",
-    "brasilia": "brazil",
-    "kabul": "afghanistan",
-    "baghdad": "iraq",
-    "hanoi": "vietnam",
-    "budapest": "hungary",
-    "brussels": "nato",
-}
-# Capitalised only: "us" the pronoun is not the United States.
-_METONYM = re.compile(r"\b(" + "|".join(k.title() if len(k) > 3 else k.upper() for k in METONYMS) + r")\b")
+def expand_aliases(text: str, aliases: Mapping[str, str]) -> str:
+    """Name what an alias stands for beside it, from a collection's profile: "Kyiv" -> "Kyiv (Ukraine)".
 
-
-def expand_metonyms(text: str) -> str:
-    """Name the country beside a capital that stands for it: "backing Kyiv" -> "backing Kyiv (Ukraine)"."""
+    Only capitalised occurrences count, so that an alias "us" for a country leaves the pronoun alone.
+    """
+    if not aliases:
+        return text
 
     def add(match: re.Match[str]) -> str:
-        country = METONYMS[match.group(0).lower()]
-        return f"{match.group(0)} ({country.title()})"
+        word = match.group(0)
+        target = aliases.get(word.lower())
+        return f"{word} ({target.title()})" if target and word[0].isupper() else word
 
-    return _METONYM.sub(add, text)
+    return _WORD.sub(add, text)
 
 
 def names(text: str) -> set[str]:

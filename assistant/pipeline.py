@@ -10,6 +10,7 @@ another process (or a rebuild) changes the index, and reloads what it read from 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import threading
 import time
@@ -19,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .answer_model import AnswerModel
 from .config import Settings
 from .corpus import corpus_files, doc_id_for, file_sha256, load_document
 from .embedding import MiniLMEmbeddings
@@ -27,7 +29,9 @@ from .followups import rewrite
 from .generation import Draft, ExtractiveGenerator, Generator, Quote, Request
 from .grounding import DEFAULT_CHECKER, SupportChecker
 from .index import Index, IngestReport, Progress
+from .lexical import expand_aliases, stem, words
 from .models import Answer, AnswerSentence, Citation, Document, Message, Source, StreamEvent
+from .profile import Profile, heading_examples, load_profile
 from .questions import analyse
 from .retrieval import Retriever
 
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
 HistoryInput = Iterable[Message | Mapping[str, Any]] | None
 # How often (at most) an answer first checks whether the index changed under it.
 INDEX_CHECK_SECONDS = 2.0
@@ -53,10 +58,12 @@ class Assistant:
         settings: Settings | None = None,
         *,
         checker: SupportChecker = DEFAULT_CHECKER,
+        answer_model: AnswerModel | None = None,
         **overrides: Any,
     ) -> None:
         self.settings = settings or Settings.load(**overrides)
         self.checker = checker
+        self.answer_model = answer_model  # None: the shipped fit
         self.embeddings = MiniLMEmbeddings(engine=self.settings.embedder)
         self.index = Index(self.settings, self.embeddings)
         self._lock = threading.RLock()
@@ -135,7 +142,7 @@ class Assistant:
 
     def reload(self) -> None:
         """Drop what was read from the index, so the next question reads it again."""
-        for attribute in ("retriever", "generator", "extractive"):
+        for attribute in ("retriever", "generator", "extractive", "profile"):
             self.__dict__.pop(attribute, None)
 
     def _fresh_retriever(self) -> Retriever:
@@ -163,9 +170,37 @@ class Assistant:
 
         return LangChainRetriever(retriever=self.retriever, k=k or self.settings.top_k)
 
+    def use_answer_model(self, model: AnswerModel | None) -> None:
+        """Answer with this fit of the answer model from now on (None: the shipped one)."""
+        self.answer_model = model
+        for attribute in ("generator", "extractive"):
+            self.__dict__.pop(attribute, None)
+
+    @cached_property
+    def profile(self) -> Profile:
+        """The collection's profile (``profile.yaml`` in its corpus folder), or an empty one."""
+        return load_profile(self.settings.corpus_dir)
+
+    def example_questions(self) -> list[str]:
+        """Questions to offer on an empty chat: the profile's, else made from the documents' headings."""
+        if self.profile.examples:
+            return list(self.profile.examples)
+        documents = self.documents()
+        headings = [m.group(1) for doc in documents for m in _MARKDOWN_HEADING.finditer(doc.text)]
+        return heading_examples(headings, self.profile.reading(len(documents)))
+
+    def warm_up_question(self) -> str:
+        """The question asked once when a server starts, so that the first reader does not wait."""
+        return self.profile.warm_up or next(iter(self.example_questions()), "What is this text about?")
+
     @cached_property
     def extractive(self) -> ExtractiveGenerator:
-        return ExtractiveGenerator(self.retriever, self.settings)
+        about = frozenset(
+            stem(word)
+            for doc in self.documents()
+            for word in words(f"{doc.title} {doc.metadata.get('author', '')}")
+        )
+        return ExtractiveGenerator(self.retriever, self.settings, self.profile, self.answer_model, about)
 
     @cached_property
     def generator(self) -> Generator:
@@ -238,18 +273,9 @@ class Assistant:
         generator: Generator,
         began: float,
     ) -> Iterator[StreamEvent]:
-        retriever = self._fresh_retriever()
-        standalone, wants_more = self._standalone(question, turns, generator)
-        retrieval = retriever.retrieve(standalone, doc_ids=doc_ids)
+        request = self.request(question, turns, doc_ids, generator)
+        retrieval = request.retrieval
         retrieved = time.perf_counter()
-        request = Request(
-            question=question,
-            standalone=standalone,
-            info=analyse(standalone),
-            retrieval=retrieval,
-            exclude=self._already_quoted(turns) if wants_more else frozenset(),
-            wants_more=wants_more,
-        )
         draft: Draft | None = None
         for item in generator.stream(request):
             if isinstance(item, Draft):
@@ -259,7 +285,7 @@ class Assistant:
         if draft is None:
             raise AssertionError(f"{generator.name} produced no draft")  # pragma: no cover
         generated = time.perf_counter()
-        answer = self._assemble(question, standalone, draft)
+        answer = self._assemble(question, request.standalone, draft)
         for sentence in answer.sentences:
             yield StreamEvent("sentence", text=sentence.text, sentence=sentence)
         answer.timings_ms = {
@@ -269,6 +295,26 @@ class Assistant:
             "total": round((time.perf_counter() - began) * 1000, 2),
         }
         yield StreamEvent("final", answer=answer)
+
+    def request(
+        self,
+        question: str,
+        turns: list[Message],
+        doc_ids: list[str] | None = None,
+        generator: Generator | None = None,
+    ) -> Request:
+        """What a generator is given for a validated question: the standalone question and its retrieval."""
+        retriever = self._fresh_retriever()
+        standalone, wants_more = self._standalone(question, turns, generator or self.generator)
+        searched = expand_aliases(standalone, self.profile.aliases)
+        return Request(
+            question=question,
+            standalone=standalone,
+            info=analyse(standalone),
+            retrieval=retriever.retrieve(searched, doc_ids=doc_ids),
+            exclude=self._already_quoted(turns) if wants_more else frozenset(),
+            wants_more=wants_more,
+        )
 
     def validate_question(self, question: str) -> str:
         if not isinstance(question, str):
@@ -280,7 +326,7 @@ class Assistant:
             )
         question = " ".join(question.split())
         if not question:
-            raise QuestionError("The question is empty; type a question about the essay.")
+            raise QuestionError("The question is empty; type a question about the text.")
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise QuestionTooLongError(

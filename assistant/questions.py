@@ -1,28 +1,35 @@
 """What a question asks for: its intent, the kind of answer it expects, and any stance it presupposes.
 
-These cues let the model-free answerer refuse what the essay cannot answer (a
+These cues let the model-free answerer refuse what the text cannot answer (a
 date it never gives, a request that is not a question about the text) and
-correct a question that assumes the author holds a view they reject.
+correct a question that assumes the author holds a view they reject. Intent reads
+the whole question, not its first word: "What are you allowed to..." is a question
+about the text, "What are you?" a request.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-from .lexical import NUMBER_WORDS, content_words, names, numbers, stems
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from .lexical import content_words, names, numbers, stems
+from .profile import Stance
 
 Intent = Literal["question", "summary", "request", "greeting"]
-Expects = Literal["date", "number"] | None
+Expects = Literal["date", "number", "name"] | None
 
 _REQUEST = re.compile(
     r"^\s*(please\s+)?(tell\s+me\s+a|write|compose|draft|generate|create|translate|sing|draw|"
-    r"pretend|act\s+as|role-?play|ignore|forget|disregard|repeat\s+after|print|reveal|show\s+me\s+your|"
-    r"give\s+me\s+(a\s+)?(joke|poem|recipe|code)|code|what('s|\s+is)\s+the\s+weather|"
-    r"who\s+are\s+you|what\s+are\s+you|what\s+model)\b"
-    r"|\b(joke|poem|limerick|haiku|song|recipe|system\s+prompt|your\s+instructions|"
-    r"into\s+(french|spanish|german|italian|chinese|japanese|arabic|russian)|python|javascript)\b",
+    r"pretend|act\s+as|role-?play|ignore|forget|disregard|repeat\s+after|reveal|show\s+me\s+your|"
+    r"give\s+me\s+(a\s+)?(joke|poem|recipe|code)|what('s|\s+is)\s+the\s+weather|"
+    r"what\s+model\s+are\s+you)\b|^\s*(who|what)\s+are\s+you\s*[?.!]*\s*$"
+    r"|^\s*system\s*:|</?[a-z]+>|\byou\s+are\s+now\b|\bnew\s+instructions\b"
+    r"|\b(a\s+(joke|poem|limerick|haiku|song|recipe)|system\s+prompt|your\s+instructions|"
+    r"into\s+(french|spanish|german|italian|chinese|japanese|arabic|russian))\b",
     re.IGNORECASE,
 )
 _SUMMARY = re.compile(
@@ -36,10 +43,21 @@ _GREETING = re.compile(
 )
 _EXPECTS: list[tuple[re.Pattern[str], Expects]] = [
     (
+        # "When did...", not "When the war ended, what...": a time is asked when an auxiliary follows.
         re.compile(
-            r"^\s*(and\s+)?when\b|\b(what|which|in\s+what)\s+(year|date|month|decade|century)\b", re.I
+            r"^\s*(and\s+)?(since\s+)?when\s+(did|does|do|was|were|is|are|will|would|had|has|have|could|can)\b"
+            r"|\b(what|which|in\s+what)\s+(year|date|month|decade|century|day)\b|\bhow\s+long\s+ago\b",
+            re.I,
         ),
         "date",
+    ),
+    (
+        re.compile(
+            r"^\s*(and\s+)?(who|whom|whose)\s+(?!(should|would|could|can|must|may|might)\b)"
+            r"|\b(what|which)\s+(is|was|were|are)\s+(the\s+|their\s+|his\s+|her\s+|its\s+)?names?\b",
+            re.I,
+        ),
+        "name",
     ),
     (
         re.compile(
@@ -71,6 +89,15 @@ _NEGATIVE_ASK = re.compile(
     r"mistake|disaster|wrong|bad|misguided|counter-?productive|ineffective|weak|harmful)\w*",
     re.IGNORECASE,
 )
+# How, why, and what someone thinks: the answer is a verdict and the reasons that follow it.
+_REASONS = re.compile(
+    r"^\s*(and\s+)?(why|how\s+come|how\s+(does|do|did|is|was|would|should|could|can))\b|"
+    r"\b(think|thinks|view|views|opinion|judge|judges|judged|assess|assesses|evaluate|evaluates|approve|"
+    r"approves|criticis\w*|criticiz\w*|attitude|feel|feels|reason|reasons|explain|explains)\b",
+    re.IGNORECASE,
+)
+_NOT_WORKING = re.compile(r"\b(did|does|do|is|was)\s+not\s+(work|succeed|help)", re.IGNORECASE)
+VADER_NEUTRAL = 0.3  # compound scores nearer zero than this read as no clear verdict
 _PRESUPPOSING = re.compile(r"^\s*(and\s+)?(why|how\s+come|for\s+what\s+reason|what\s+makes)\b", re.IGNORECASE)
 
 
@@ -85,6 +112,7 @@ class QuestionInfo:
     key_words: tuple[str, ...]  # content words that say what the question is about
     names: tuple[str, ...]  # capitalised words after the first: places, people, organisations
     counted: tuple[str, ...] = ()  # stems of what "how many/much ..." counts: "how many troops" -> troop
+    asks_reasons: bool = False  # how/why/what-does-X-think: quote the reasons after the verdict
 
 
 def analyse(question: str) -> QuestionInfo:
@@ -96,6 +124,7 @@ def analyse(question: str) -> QuestionInfo:
         key_words=tuple(dict.fromkeys(content_words(question, drop_frame=True))),
         names=tuple(sorted(names(question))),
         counted=_counted(question),
+        asks_reasons=bool(_REASONS.search(question)),
     )
 
 
@@ -123,40 +152,42 @@ def _stance(question: str) -> int:
 
 
 def gives_expected(info: QuestionInfo, text: str) -> bool:
-    """Whether ``text`` gives what the question asks for: a number of the very thing it counts."""
-    if not has_expected(info.expects, text):
-        return False
+    """Whether ``text`` gives what the question asks for, beyond what the question already says:
+    a date or a number (of the very thing it counts)."""
+    if not info.expects or not (_expected(info.expects, text) - _expected(info.expects, info.text)):
+        return not info.expects
     return not info.counted or bool(set(info.counted) & set(stems(text)))
 
 
-def has_expected(expects: Expects, text: str) -> bool:
-    """Whether ``text`` contains the kind of thing the question asks for."""
+def _expected(expects: Expects, text: str) -> set[str]:
+    """The dates or numbers in ``text``, normalised."""
     if expects == "date":
-        return bool(_DATE.search(text))
+        return {m.group(0).lower() for m in _DATE.finditer(text)}
     if expects == "number":
-        return bool(numbers(text)) or any(w.lower() in NUMBER_WORDS for w in re.findall(r"[A-Za-z]+", text))
-    return True
+        return numbers(text)
+    if expects == "name":
+        return names(text)
+    return set()
 
 
-# Words that carry an evaluative stance in argumentative prose. A small domain list,
-# kept here rather than a general sentiment lexicon, because general lexicons score
-# words like "force" or "war" negative although in this genre they are neutral topics.
-NEGATIVE_WORDS = frozenset(
-    """contrary failed fail fails failing failure tragedy misguided unthinkable catastrophic
-    misleading uncomfortable odd contradictory corrupt undermined counter-productive
-    counterproductive escalatory provocative grievances old-fashioned harm wrong mistake
-    difficult impossible destructive failing unrealistic""".split()
-)
-POSITIVE_WORDS = frozenset(
-    """exemplary careful genuine legitimate realistic alternative substance credible safe
-    encouraged support largest peaceful inclusive""".split()
-)
+def stance_of(text: str, lexicon: Stance | None = None) -> int:
+    """+1 when the text mainly approves, -1 when it mainly disapproves, 0 when unclear.
 
-
-def stance_of(text: str) -> int:
-    """+1 when the text mainly approves, -1 when it mainly disapproves, 0 when unclear."""
-    tokens = [w.lower() for w in re.findall(r"[A-Za-z-]+", text)]
-    score = sum(1 for t in tokens if t in POSITIVE_WORDS) - sum(1 for t in tokens if t in NEGATIVE_WORDS)
-    if re.search(r"\b(did|does|do|is|was)\s+not\s+(work|succeed|help)", text, re.IGNORECASE):
-        score -= 2
+    With a collection's own stance lexicon (its profile), its words decide; otherwise
+    VADER's general lexicon, whose compound score must be clearly past neutral.
+    """
+    if lexicon is not None:
+        tokens = [w.lower() for w in re.findall(r"[A-Za-z-]+", text)]
+        positive, negative = set(map(str.lower, lexicon.positive)), set(map(str.lower, lexicon.negative))
+        score = sum(t in positive for t in tokens) - sum(t in negative for t in tokens)
+    else:
+        score = _vader().polarity_scores(text)["compound"]
+        score = 0 if abs(score) < VADER_NEUTRAL else score
+    if _NOT_WORKING.search(text):
+        score = min(score, -1)
     return (score > 0) - (score < 0)
+
+
+@lru_cache(maxsize=1)
+def _vader() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()

@@ -20,7 +20,7 @@ import numpy as np
 
 from .embedding import DIMENSIONS, MiniLMEmbeddings
 from .index import Index, sentence_id
-from .lexical import FRAME_WORDS, STOP_WORDS, expand_metonyms, stem, stems, words
+from .lexical import FRAME_WORDS, STOP_WORDS, stem, stems, words
 from .models import Chunk, Passage, Sentence
 from .table import ChunkTable, open_tables
 
@@ -89,12 +89,13 @@ class Retriever:
         """Every content stem of the corpus (a view: no copy per question)."""
         return self.sentence_bm25.idf.keys()
 
-    def uses(self, stem: str, doc_ids: Collection[str] | None = None) -> bool:
-        """Whether the corpus, or these documents of it, uses this stem."""
-        if stem not in self.sentence_bm25.idf or doc_ids is None:
-            return stem in self.sentence_bm25.idf
-        holders = self.table.sentence_doc[self.sentence_bm25.containing([stem])]
-        return bool(np.isin(holders, self._doc_numbers(doc_ids)).any())
+    def idf(self, stem: str) -> float | None:
+        """The stem's idf over the corpus's sentences; None when the corpus never uses it."""
+        return self.sentence_bm25.idf.get(stem)
+
+    def unseen_idf(self) -> float:
+        """The idf a word would have if one sentence used it."""
+        return self.sentence_bm25.unseen_idf
 
     def _doc_numbers(self, doc_ids: Collection[str]) -> list[int]:
         return [n for n in map(self.table.doc_number, doc_ids) if n is not None]
@@ -137,7 +138,6 @@ class Retriever:
         ``doc_ids`` limits the search to those documents (all when None or empty).
         """
         k = k or self.top_k
-        question = expand_metonyms(question)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         vector = self.embed(question)

@@ -1,4 +1,4 @@
-"""The retriever's word lookups: which documents use a word, and topic words that never meet."""
+"""The retriever's word lookups: how telling a word is, and topic words that never meet."""
 
 from __future__ import annotations
 
@@ -23,17 +23,12 @@ def two_documents(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
     return bot.retriever
 
 
-def test_uses_answers_for_the_corpus(two_documents: Retriever) -> None:
-    assert two_documents.uses(stem("heron")) and two_documents.uses(stem("granite"))
-    assert not two_documents.uses(stem("volcano"))
-
-
-def test_uses_answers_for_chosen_documents(two_documents: Retriever) -> None:
-    assert two_documents.uses(stem("heron"), ["birds"])
-    assert not two_documents.uses(stem("heron"), ["stones"])
-    assert two_documents.uses(stem("river"), ["stones"]) and two_documents.uses(stem("river"), ["birds"])
-    assert not two_documents.uses(stem("heron"), ["no-such-document"])
-    assert not two_documents.uses(stem("volcano"), ["birds", "stones"])
+def test_idf_knows_the_corpus_words_only(two_documents: Retriever) -> None:
+    assert two_documents.idf(stem("heron")) is not None and two_documents.idf(stem("granite")) is not None
+    assert two_documents.idf(stem("volcano")) is None
+    # A word in both documents is less telling than one in a single sentence.
+    assert two_documents.idf(stem("river")) < two_documents.idf(stem("magma"))  # type: ignore[operator]
+    assert two_documents.unseen_idf() >= two_documents.idf(stem("magma"))  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(

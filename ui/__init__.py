@@ -13,11 +13,3 @@ from pathlib import Path
 import assistant  # noqa: F401
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-
-# Shown on the empty chat; each is answered well by the essay.
-EXAMPLE_QUESTIONS = (
-    "What does the author mean by human security?",
-    "How does the author judge Biden's withdrawal from Afghanistan?",
-    "What does the essay say about Biden's Ukraine policy?",
-    "What is defensive deterrence?",
-)

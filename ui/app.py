@@ -29,7 +29,6 @@ from gradio.events import api as gradio_api
 from assistant import Assistant, AssistantError, QuestionError
 from assistant.library import DocumentInfo, Library
 
-from . import EXAMPLE_QUESTIONS
 from .admin import Admin, build_admin_tab
 from .render import (
     EMPTY_SOURCES,
@@ -50,7 +49,7 @@ Turn = dict[str, Any]  # {"question": str, "answer": AnswerDict | None, "notice"
 View = tuple[list[dict[str, str]], list[Turn], str, str]  # chat, turns, sources, markdown
 
 NOT_READY = (
-    "The index of these documents is still being built (about 20 seconds for the essay on the "
+    "The index of these documents is still being built (about 20 seconds for a long essay on the "
     "first start). Select “Ask again” in a moment."
 )
 SHOWN_QUESTION_CHARS = 300
@@ -61,7 +60,7 @@ QUEUE_CONCURRENCY = 8
 HEAD = '<link rel="stylesheet" href="ui-static/app.css">\n<script src="ui-static/app.js" defer></script>'
 GENERATOR_LABELS = {"extractive": "Quotations only (extractive)"}
 MODEL_LABEL = "Language model, verified"
-# The examples are questions about the essay, the default collection's document.
+# The examples come from the collection's profile, or from its documents' headings.
 EXAMPLES_PLACEHOLDER = "**Ask a question**, or pick one of these:"
 PLACEHOLDER = "**Ask a question** about the documents of this collection."
 
@@ -272,9 +271,10 @@ class Page:
         return gr.update(**_filter(self.documents(name), chosen))
 
     def chatbot_props(self, name: str) -> dict[str, Any]:
-        """The empty chat's examples and invitation: the examples are about the default collection."""
-        if name == self.library.default:
-            return {"examples": [{"text": q} for q in EXAMPLE_QUESTIONS], "placeholder": EXAMPLES_PLACEHOLDER}
+        """The empty chat's examples (the collection's own) and invitation."""
+        examples = self.library.assistant(name).example_questions()
+        if examples:
+            return {"examples": [{"text": q} for q in examples], "placeholder": EXAMPLES_PLACEHOLDER}
         return {"examples": None, "placeholder": PLACEHOLDER}
 
 

@@ -1,0 +1,126 @@
+"""Fitting the answer model on question sets over several texts, and scoring it on a text it never saw.
+
+A question set is a corpus folder and a JSONL file of questions with gold sentences
+(:mod:`assistant.evaluation`). ``collect`` asks each question as far as the models:
+the candidates' signals, which of them overlap a gold sentence, and the question's
+signals as a function of the sentence model (they include the best sentence's
+probability). ``fit`` fits both models and the refusal threshold on any mix of sets;
+``leave_one_out`` fits without each set in turn and evaluates that set with the fit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import metrics
+from .answer_model import AnswerModel, Logistic
+from .config import Settings
+from .evaluation import QuestionRecord, Scorer, evaluate, load_questions
+from .pipeline import Assistant
+from .signals import QUESTION_FEATURES, SENTENCE_FEATURES, question_vector
+
+log = logging.getLogger(__name__)
+
+# The refusal threshold: the highest that refuses at most this share of the training
+# sets' answerable questions. Held-out texts refuse a little more often than this.
+TRAINING_FALSE_REFUSALS = 0.03
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    """A text (or a few) with its question set."""
+
+    name: str
+    corpus: Path
+    questions: Path
+
+
+@dataclass
+class Collected:
+    """One question as the models see it."""
+
+    set_name: str
+    record_id: str
+    answerable: bool
+    rows: np.ndarray  # SENTENCE_FEATURES of each candidate
+    labels: np.ndarray  # 1 where the candidate overlaps a gold sentence
+    signals: Callable[[np.ndarray], np.ndarray]  # sentence probabilities -> QUESTION_FEATURES
+
+
+def assistant_for(question_set: QuestionSet, index_root: Path) -> Assistant:
+    """An extractive assistant over the set's corpus, its index in ``index_root/<name>``."""
+    settings = Settings.load(
+        corpus_dir=question_set.corpus, index_dir=index_root / question_set.name, llm="extractive"
+    )
+    bot = Assistant(settings)
+    bot.ensure_index()
+    return bot
+
+
+def collect(bot: Assistant, question_set: QuestionSet, records: Sequence[QuestionRecord]) -> list[Collected]:
+    """The signals of every question that reaches the models (not greetings, requests or "say more")."""
+    scorer = Scorer(bot)
+    generator = bot.extractive
+    collected = []
+    for record in records:
+        turns = bot.validate_history([m.model_dump() for m in record.history])
+        request = bot.request(bot.validate_question(record.question), turns, generator=generator)
+        if request.info.intent != "question" or request.wants_more:
+            continue
+        candidates = generator.candidates(request)
+        question, rows = generator.signals(request.info, candidates)
+        gold = scorer.gold_spans(record)
+        labels = np.asarray(
+            [
+                float(
+                    any(
+                        metrics.overlaps((c.sentence.doc_id, c.sentence.start, c.sentence.end), g)
+                        for g in gold
+                    )
+                )
+                for c in candidates
+            ]
+        )
+        signals = partial(question_vector, question, candidates, source=bot.retriever)
+        collected.append(Collected(question_set.name, record.id, record.answerable, rows, labels, signals))
+    return collected
+
+
+def fit(examples: Sequence[Collected]) -> AnswerModel:
+    """Both models and the refusal threshold, from these examples only."""
+    answerable = [e for e in examples if e.answerable and len(e.rows)]
+    rows = np.vstack([e.rows for e in answerable])
+    labels = np.concatenate([e.labels for e in answerable])
+    sentence = Logistic.fit(SENTENCE_FEATURES, rows, labels)
+    questions = np.vstack([e.signals(sentence.probability(e.rows)) for e in examples])
+    truth = np.asarray([float(e.answerable) for e in examples])
+    model = Logistic.fit(QUESTION_FEATURES, questions, truth)
+    scores = model.probability(questions)
+    answerable_scores = np.sort(scores[truth > 0])
+    allowed = int(np.floor(TRAINING_FALSE_REFUSALS * len(answerable_scores)))
+    threshold = float(answerable_scores[allowed]) - 1e-6 if len(answerable_scores) else 0.5
+    sets = tuple(sorted({e.set_name for e in examples}))
+    return AnswerModel(sentence, model, round(threshold, 6), sets)
+
+
+def leave_one_out(
+    sets: Sequence[QuestionSet], bots: dict[str, Assistant], examples: Sequence[Collected]
+) -> dict[str, dict[str, Any]]:
+    """Each set's evaluation report, with a model fitted on the other sets only."""
+    reports = {}
+    for held_out in sets:
+        model = fit([e for e in examples if e.set_name != held_out.name])
+        reports[held_out.name] = evaluate_with(bots[held_out.name], held_out, model)
+    return reports
+
+
+def evaluate_with(bot: Assistant, question_set: QuestionSet, model: AnswerModel) -> dict[str, Any]:
+    bot.use_answer_model(model)
+    return evaluate(bot, load_questions(question_set.questions), pairs=None, baseline=True)

@@ -1,0 +1,207 @@
+"""The signals the extractive answerer reads off a question and its candidate sentences.
+
+Two small sets of numbers, each roughly in [0, 1], none tied to any one text:
+
+- per sentence (does this sentence state the answer?): its cosine to the question,
+  the idf-weighted share of the question's words it holds, its passage's fused rank,
+  how far it falls behind the best candidate on each, whether it holds the question's
+  names and the kind of thing the question asks for (a date, a number), its place in
+  its paragraph, how close its neighbours are, its length, and whether it leans on the
+  sentence before;
+- per question (does the text answer at all?): how likely the best sentence is, its
+  cosine and word overlap, how much of the question (by idf) the collection never
+  uses, which of its names the collection or the best passage never uses, whether
+  anything near the top gives the kind of thing asked for, how much of the question
+  the best passage covers, whether two adjacent words of its topic ("about X Y")
+  never meet in the text, and whether its rarest word is missing around the best sentence.
+
+:mod:`assistant.answer_model` combines each set with a logistic model fitted on
+question sets over several texts (``python -m bench.generalization``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .lexical import stem, stems
+from .models import Sentence
+from .questions import QuestionInfo, gives_expected
+from .retrieval import ScoredSentence
+
+# A sentence opening with one of these leans on the one before it.
+ANAPHORIC = re.compile(
+    r"^(this|that|these|those|it|its|they|their|them|such|he|she|his|her|the same)\b", re.IGNORECASE
+)
+# "It is no longer realistic to...", "It would be unthinkable to...": "it" points forward.
+EXPLETIVE_IT = re.compile(
+    r"^It\s+(is|was|would\s+be|will\s+be|has\s+become|may\s+be|might\s+be|seems)\s+"
+    r"(\w+\s+){0,3}?\w+\s+(to|that)\b"
+)
+
+SENTENCE_FEATURES = (
+    "dense",
+    "lexical",
+    "passage",
+    "dense_gap",
+    "lexical_gap",
+    "names",
+    "expected_given",
+    "expected_missing",
+    "opens_paragraph",
+    "neighbour_dense",
+    "length",
+    "leans_back",
+)
+QUESTION_FEATURES = (
+    "best_probability",
+    "best_dense",
+    "best_lexical",
+    "unseen",
+    "names_unknown",
+    "names_not_in_passage",
+    "expected_missing",
+    "passage_coverage",
+    "topic_apart",
+    "rarest_missing",
+)
+TOP_EXPECTED = 3  # the candidates that must give a date or number when the question asks for one
+
+
+class SentenceSource(Protocol):
+    """What the signals need from a retriever: the corpus's vocabulary and sentence neighbours."""
+
+    def idf(self, stem: str) -> float | None: ...
+
+    def neighbours(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]: ...
+
+    def sentence_vectors_for(self, sentences: list[Sentence]) -> np.ndarray: ...
+
+    def unseen_idf(self) -> float: ...
+
+    def unrelated_pair(self, question: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Question:
+    """The question's stems and names as the signals use them, names resolved through aliases."""
+
+    info: QuestionInfo
+    weights: dict[str, float]  # content stem -> idf (the unseen idf, halved, for words the corpus lacks)
+    names: tuple[tuple[str, ...], ...]  # each name as the stems the text would use
+    unseen: float  # idf share of the question's stems that the corpus never uses
+
+
+def read_question(
+    info: QuestionInfo,
+    source: SentenceSource,
+    aliases: Mapping[str, str],
+    about: frozenset[str] = frozenset(),
+) -> Question:
+    """``about``: stems of the documents' titles and authors; a name among them ("Darwin" in his own
+    book, which never names him) is the document's, not something the question asks the text about."""
+    unseen_idf = source.unseen_idf()
+    weights: dict[str, float] = {}
+    missing = 0.0
+    for s in dict.fromkeys(stems(info.text, drop_frame=True)):
+        idf = source.idf(s)
+        weights[s] = idf if idf is not None else unseen_idf * 0.5
+        missing += 0.0 if idf is not None else weights[s]
+    names = tuple(
+        tuple(stem(part) for part in aliases.get(n, n).split()) for n in info.names if stem(n) not in about
+    )
+    total = sum(weights.values()) or 1.0
+    return Question(info, weights, names, missing / total)
+
+
+def _coverage(question: Question, present: set[str]) -> float:
+    total = sum(question.weights.values()) or 1.0
+    return sum(w for s, w in question.weights.items() if s in present) / total
+
+
+def _names_share(question: Question, present: set[str]) -> float:
+    """The share of the question's names the text holds (1 when it names nothing)."""
+    if not question.names:
+        return 1.0
+    return sum(all(p in present for p in name) for name in question.names) / len(question.names)
+
+
+def sentence_matrix(
+    question: Question, candidates: Sequence[ScoredSentence], source: SentenceSource
+) -> np.ndarray:
+    """One row of SENTENCE_FEATURES per candidate."""
+    if not candidates:
+        return np.zeros((0, len(SENTENCE_FEATURES)))
+    best_dense = max(c.dense for c in candidates)
+    best_lexical = max(c.lexical for c in candidates)
+    neighbours = [source.neighbours(c.sentence) for c in candidates]
+    near = [n for pair in neighbours for n in pair if n is not None]
+    vectors = dict(zip(map(id, near), source.sentence_vectors_for(near), strict=True)) if near else {}
+    own = source.sentence_vectors_for([c.sentence for c in candidates])
+    expects = question.info.expects
+    rows = []
+    for c, (before, after), vector in zip(candidates, neighbours, own, strict=True):
+        close = [float(vectors[id(n)] @ vector) for n in (before, after) if n is not None]
+        given = gives_expected(question.info, c.sentence.text) if expects else False
+        text = c.sentence.text
+        rows.append(
+            [
+                c.dense,
+                c.lexical,
+                c.passage_score,
+                c.dense - best_dense,
+                c.lexical - best_lexical,
+                _names_share(question, set(stems(text))),
+                float(given),
+                float(bool(expects) and not given),
+                float(c.sentence.index == 1),
+                max(close, default=0.0),
+                min(len(text.split()) / 30.0, 1.0),
+                float(bool(ANAPHORIC.match(text)) and not EXPLETIVE_IT.match(text)),
+            ]
+        )
+    return np.asarray(rows, dtype=np.float64)
+
+
+def question_vector(
+    question: Question,
+    candidates: Sequence[ScoredSentence],
+    probabilities: np.ndarray,
+    source: SentenceSource,
+) -> np.ndarray:
+    """QUESTION_FEATURES for a question whose candidates the sentence model has scored."""
+    if not candidates:
+        return np.asarray([0.0, 0.0, 0.0, question.unseen, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0])
+    order = np.argsort(-probabilities)
+    best = candidates[int(order[0])]
+    passage = set(stems(best.chunk.text))
+    expects = question.info.expects
+    top = [candidates[int(i)].sentence.text for i in order[:TOP_EXPECTED]]
+    expected_missing = bool(expects) and not any(gives_expected(question.info, t) for t in top)
+    unknown = [name for name in question.names if not all(source.idf(p) is not None for p in name)]
+    # The question's rarest word that the corpus uses: absent from the best sentence and its
+    # neighbours, the passage is near the topic but not on what is asked.
+    known = {s: w for s, w in question.weights.items() if source.idf(s) is not None}
+    around = set(stems(best.sentence.text))
+    for neighbour in source.neighbours(best.sentence):
+        around |= set(stems(neighbour.text)) if neighbour else set()
+    rarest_missing = bool(known) and max(known, key=lambda s: known[s]) not in around
+    return np.asarray(
+        [
+            float(probabilities[order[0]]),
+            best.dense,
+            best.lexical,
+            question.unseen,
+            len(unknown) / len(question.names) if question.names else 0.0,
+            1.0 - _names_share(question, passage),
+            float(expected_missing),
+            _coverage(question, passage),
+            float(source.unrelated_pair(question.info.text) is not None),
+            float(rarest_missing),
+        ],
+        dtype=np.float64,
+    )

@@ -1,0 +1,165 @@
+"""The answerer's rules, table by table, with questions about texts of several genres.
+
+Intent and expected-answer parsing read the whole question, not its first word; a
+collection's profile is data, validated, and names the reading in every refusal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.errors import CorpusError
+from assistant.lexical import expand_aliases
+from assistant.profile import Profile, heading_examples, load_profile
+from assistant.questions import analyse, gives_expected, stance_of
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("What are you allowed to bring into the reading room?", "question"),
+        ("What are you?", "request"),
+        ("Who are you?", "request"),
+        ("Write a poem about the struggle for existence.", "request"),
+        ("Translate the first paragraph into French.", "request"),
+        ("Tell me a joke about style guides.", "request"),
+        ("How does Python's style guide treat tabs?", "question"),  # a language name is not a request
+        ("Can you tell me what the Senate may do?", "question"),
+        ("hi", "greeting"),
+        ("Thanks!", "greeting"),
+        ("Summarize the speech.", "summary"),
+    ],
+)
+def test_intent(question: str, intent: str) -> None:
+    assert analyse(question).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "expects"),
+    [
+        ("When did the treaty enter into force?", "date"),
+        ("In what year was the census first taken?", "date"),
+        ("When the visitor removed his mask, what did the detective do?", None),  # an event, not a time
+        ("When the oil ran short, how did people react?", None),
+        ("How many steps lead up to the room?", "number"),
+        ("How much money was handed over?", "number"),
+        ("Who wrote the anonymous note?", "name"),
+        ("What was the name of the ship?", "name"),
+        ("Who should lead such missions?", None),  # asks for a kind of actor, not a name
+        ("Why do seedlings die in great numbers?", None),
+    ],
+)
+def test_expected_answer(question: str, expects: str | None) -> None:
+    assert analyse(question).expects == expects
+
+
+def test_a_date_the_question_already_gives_is_not_an_answer() -> None:
+    info = analyse("In what year after the winter of 1854 did the birds return?")
+    assert not gives_expected(info, "The winter of 1854 destroyed four-fifths of the birds.")
+    assert gives_expected(info, "After the winter of 1854 the birds returned in 1856.")
+
+
+@pytest.mark.parametrize(
+    ("question", "reasons"),
+    [
+        ("Why does the speaker say confidence is falling?", True),
+        ("How does the author judge the withdrawal?", True),
+        ("What does the author think of long lines?", True),
+        ("What is the maximum line length?", False),
+    ],
+)
+def test_questions_that_ask_for_reasons(question: str, reasons: bool) -> None:
+    assert analyse(question).asks_reasons is reasons
+
+
+def test_stance_from_a_profile_lexicon_or_a_general_one() -> None:
+    lexicon = Profile.model_validate({"stance": {"positive": ["exemplary"], "negative": ["tragedy"]}}).stance
+    assert stance_of("The policy has been exemplary.", lexicon) == 1
+    assert stance_of("The withdrawal was a tragedy.", lexicon) == -1
+    assert stance_of("It was a terrible, cruel failure.") == -1  # VADER's general lexicon
+    assert stance_of("This is a wonderful and admirable achievement.") == 1
+    assert stance_of("The Senate shall choose their Speaker.") == 0
+
+
+def test_aliases_name_what_they_stand_for() -> None:
+    aliases = {"kremlin": "russia", "us": "united states"}
+    assert expand_aliases("What does the Kremlin want?", aliases) == "What does the Kremlin (Russia) want?"
+    assert expand_aliases("Tell us about it.", aliases) == "Tell us about it."  # the pronoun stays
+    assert expand_aliases("Why did the US act?", aliases) == "Why did the US (United States) act?"
+
+
+def test_profile_is_optional_and_validated(tmp_path: Path) -> None:
+    assert load_profile(tmp_path) == Profile()
+    (tmp_path / "profile.yaml").write_text(
+        "called: the speech\naliases: {Potus: President}\n", encoding="utf-8"
+    )
+    profile = load_profile(tmp_path)
+    assert profile.reading(1) == "the speech" and profile.aliases == {"potus": "president"}
+    (tmp_path / "profile.yaml").write_text("colour: blue\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"profile.yaml: colour: Extra inputs"):
+        load_profile(tmp_path)
+    (tmp_path / "profile.yaml").write_text("examples: [unclosed\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="cannot read the profile"):
+        load_profile(tmp_path)
+
+
+def test_without_a_profile_the_reading_is_the_text_or_the_readings() -> None:
+    assert Profile().reading(1) == "the text"
+    assert Profile().reading(3) == "the readings"
+
+
+def test_examples_from_headings() -> None:
+    examples = heading_examples(
+        ["## Tabs or Spaces?", "# Code Lay-out", "Table 3 | values", "Code Lay-out"], "the text"
+    )
+    assert examples == [
+        "What does the text say about “Tabs or Spaces?”?",
+        "What does the text say about “Code Lay-out”?",
+    ]
+
+
+STORY = (
+    "---\ntitle: The Lighthouse\nauthor: Ada Example\n---\n\n## The storm\n\n"
+    "The keeper climbed the tower at dusk. He lit the great lamp before the storm arrived. "
+    "Ships passed safely all night because the light never failed.\n\n## Morning\n\n"
+    "At dawn the keeper wrote in his log that three ships had passed.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    folder = tmp_path_factory.mktemp("story")
+    (folder / "corpus").mkdir()
+    (folder / "corpus" / "lighthouse.md").write_text(STORY, encoding="utf-8")
+    bot = Assistant(corpus_dir=folder / "corpus", index_dir=folder / "index")
+    bot.ingest()
+    return bot
+
+
+def test_refusals_name_the_reading_as_the_text(story: Assistant) -> None:
+    answers = [story.ask(q) for q in ("Write a poem about it.", "hi", "What did the Admiralty pay him?")]
+    assert all(a.refused for a in answers)
+    assert all("the text" in a.answer.lower() and "essay" not in a.answer.lower() for a in answers)
+    assert "“Admiralty”" in answers[2].answer  # the name as asked, not lower-cased
+
+
+def test_the_author_named_in_the_metadata_is_not_an_unknown_name(story: Assistant) -> None:
+    answer = story.ask("When did Example's keeper light the lamp?")
+    assert "“Example" not in answer.answer
+
+
+def test_examples_come_from_the_headings_without_a_profile(story: Assistant) -> None:
+    assert story.example_questions() == [
+        "What does the text say about “The storm”?",
+        "What does the text say about “Morning”?",
+    ]
+    assert story.warm_up_question() == "What does the text say about “The storm”?"
+
+
+def test_the_essay_profile_gives_its_examples(bot: Assistant) -> None:
+    assert bot.profile.reading(1) == "the essay"
+    assert len(bot.example_questions()) == 4
+    assert bot.warm_up_question() in bot.example_questions()
