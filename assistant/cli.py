@@ -156,7 +156,7 @@ def format_answer(answer: Answer) -> str:
 def cmd_chat(args: argparse.Namespace) -> int:
     bot = _assistant(args)
     bot.ensure_index(progress=_progress)
-    print("Ask about the essay. An empty line or Ctrl-D quits; 'clear' starts over.", file=sys.stderr)
+    print("Ask about the text. An empty line or Ctrl-D quits; 'clear' starts over.", file=sys.stderr)
     history: list[Message] = []
     while True:
         try:

@@ -229,7 +229,7 @@ def _failures(r: QuestionResult) -> list[str]:
     if r.answerable and r.refused:
         reasons.append("refused an answerable question")
     if not r.answerable and not r.refused:
-        reasons.append("answered a question the essay does not answer")
+        reasons.append("answered a question the text does not answer")
     if r.answerable and not r.refused and r.gold_quote_hit == 0.0:
         reasons.append("cited none of the gold sentences")
     if any(not s["supported"] for s in r.sentences):
@@ -426,7 +426,7 @@ AssistantFactory = Callable[[str], "Assistant"]  # a generator name -> an assist
 
 # How llm.py's notices give the counts of a verified answer (Answer has no structured field for them).
 _FELL_BACK = re.compile(r"Only (\d+) of (\d+) sentences")
-_REMOVED = re.compile(r"(\d+) sentences? not supported by the essay removed")
+_REMOVED = re.compile(r"(\d+) sentences? not supported by the text removed")
 _FLAGGED = re.compile(r"(\d+) sentences? of the model's answer marked")
 _COUNT = re.compile(r"(?<![\w.])\d+(?![\w.])")  # "Only 2 of 5", not the digits of "python3.11" or "Q4_1"
 

@@ -369,7 +369,7 @@ class LLMGenerator(Generator):
         notes = []
         dropped = len(checked) - kept
         if dropped and self.settings.unsupported == "remove":
-            notes.append(f"{_count(dropped, 'sentence')} not supported by the essay removed from the answer.")
+            notes.append(f"{_count(dropped, 'sentence')} not supported by the text removed from the answer.")
         elif dropped:
             notes.append(f"{_count(dropped, 'sentence')} of the model's answer marked (unverified).")
         invalid = verification.invalid_markers
@@ -511,7 +511,7 @@ class LLMGenerator(Generator):
     def _title(self, passages: Sequence[Passage]) -> str:
         ids = list(dict.fromkeys(p.chunk.doc_id for p in passages)) or list(self._titles)
         names = [self._titles.get(i, i.replace("-", " ")) for i in ids]
-        return " and ".join(names) if names else "the essay"
+        return " and ".join(names) if names else "the text"
 
 
 def _is_timeout(exc: BaseException) -> bool:

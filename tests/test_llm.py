@@ -240,7 +240,7 @@ def test_invented_claim_is_removed(make_bot: Callable[..., Assistant]) -> None:
     assert_verified(answer)
     assert "Napoleon" not in answer.answer and "1805" not in answer.answer
     assert len(answer.sentences) == 2
-    assert "1 sentence not supported by the essay removed" in answer.notice
+    assert "1 sentence not supported by the text removed" in answer.notice
 
 
 def test_invented_claim_is_flagged_when_configured(make_bot: Callable[..., Assistant]) -> None:
