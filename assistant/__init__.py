@@ -2,7 +2,7 @@
 
 from assistant import Assistant
 bot = Assistant()
-answer = bot.ask("What does the author mean by human security?")
+answer = bot.ask("What does the author mean by this term?")
 print(answer.answer)          # sentences with [n] markers
 answer.citations[0].quote     # the exact sentence of the essay
 """

@@ -131,7 +131,7 @@ class AskRequest(BaseModel):
         default=None,
         max_length=1000,
         description="Answer only from these documents (doc_ids from GET .../documents); all when omitted.",
-        examples=[["values-in-foreign-policy"]],
+        examples=[["my-reading"]],
     )
     generator: Literal["extractive", "llamacpp", "openai", "ollama"] | None = Field(
         default=None,

@@ -1,6 +1,6 @@
 """The ``assistant`` command: parses arguments, calls the Python API, turns known errors into one line.
 
-assistant ask "What is defensive deterrence?" [--json] [--collection NAME] [--document DOC_ID]
+assistant ask "What does the text say about X?" [--json] [--collection NAME] [--document DOC_ID]
 assistant chat [--collection NAME] [--document DOC_ID]
 assistant ingest [PATH] [--collection NAME] [--rebuild]
 assistant docs list|add FILE...|remove DOC_ID...|reindex [DOC_ID...] [--collection NAME]

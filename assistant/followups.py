@@ -1,6 +1,6 @@
 """Rewriting a follow-up into a standalone question, using the conversation so far.
 
-"What about China?" keeps the previous question's frame with China substituted;
+"What about the second one?" keeps the previous question's frame with the new topic;
 a pronoun ("how would that change...") is replaced by the previous topic; "Why?" or
 "Say more" repeat the previous question and ask for sentences not yet quoted.
 """
@@ -54,13 +54,13 @@ def previous_user_question(history: list[Message]) -> str | None:
 
 
 def topic_of(question: str) -> str | None:
-    """The short noun phrase a question is about ("...mean by human security?"), or None if unclear."""
+    """The short noun phrase a question is about ("...mean by free verse?"), or None if unclear."""
     match = _TOPIC.search(question)
     if match and content_words(match.group("topic")) and len(match.group("topic").split()) <= MAX_TOPIC_WORDS:
         return match.group("topic")
     framed = _WH_FRAME.match(question)
     rest = question[framed.end() :].rstrip(" ?.!") if framed else ""
-    # "What is defensive deterrence?" -> "defensive deterrence"; longer remainders hold a verb.
+    # "What is free verse?" -> "free verse"; longer remainders hold a verb.
     return rest if rest and len(rest.split()) <= 3 else None
 
 

@@ -22,7 +22,6 @@ import numpy as np
 
 from .answer_model import AnswerModel
 from .config import Settings
-from .lexical import stem
 from .models import Chunk, Message, Sentence
 from .profile import Profile
 from .questions import QuestionInfo, stance_of
@@ -210,13 +209,7 @@ class ExtractiveGenerator(Generator):
     def _refusal(self, judged: Judged) -> str:
         """The plainest true reason: a name it never uses, a date or number it never gives, or neither."""
         question = judged.question
-        aliases = self.profile.aliases
-        unknown = [
-            _as_asked(question.info.text, name)
-            for name in question.info.names
-            if stem(name) not in self.about
-            and not all(self.retriever.idf(stem(p)) is not None for p in aliases.get(name, name).split())
-        ]
+        unknown = [_as_asked(question.info.text, name) for name in question.unknown]
         if unknown:
             listed = ", ".join(f"“{w}”" for w in unknown)
             return self._does_not(f"mention {listed}, so I cannot answer this from it.")

@@ -42,7 +42,7 @@ _stemmer = snowballstemmer.stemmer("english")
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens, possessive endings dropped ("NATO’s" -> "nato")."""
+    """Lower-cased word tokens, possessive endings dropped ("Anna’s" -> "anna")."""
     # A string test, not a regex per word: this runs for every word of the corpus at start-up.
     return [w[:-2] if w.endswith(_POSSESSIVE) else w for w in map(str.lower, _WORD.findall(text))]
 
@@ -70,7 +70,7 @@ def numbers(text: str) -> set[str]:
 
 
 def expand_aliases(text: str, aliases: Mapping[str, str]) -> str:
-    """Name what an alias stands for beside it, from a collection's profile: "Kyiv" -> "Kyiv (Ukraine)".
+    """Name what an alias stands for beside it, from a collection's profile: "NYC" -> "NYC (New York)".
 
     Only capitalised occurrences count, so that an alias "us" for a country leaves the pronoun alone.
     """

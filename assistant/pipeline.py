@@ -50,7 +50,7 @@ class Assistant:
     """A grounded question-answering assistant over one corpus collection.
 
     >>> bot = Assistant()                      # ./corpus, index in ./.assistant
-    >>> bot.ask("What is defensive deterrence?").answer
+    >>> bot.ask("What does the author mean by this term?").answer
     """
 
     def __init__(

@@ -3,15 +3,15 @@
 The answerer knows nothing about any one reading's subject. What a collection may add
 lives in ``profile.yaml`` in its corpus folder (every key optional)::
 
-    called: the essay                # how answers and notices name the reading
+    called: the report               # how answers and notices name the reading
     examples:                        # shown on the empty chat
-      - What does the author mean by human security?
-    warm_up: What is defensive deterrence?   # asked once when the server starts
+      - What does the report recommend?
+    warm_up: What does the report recommend?   # asked once when the server starts
     aliases:                         # a name readers use -> the name the text uses
-      Kremlin: Russia
+      NYC: New York
     stance:                          # words that carry a verdict in this text's genre
-      positive: [exemplary, credible]
-      negative: [tragedy, misguided]
+      positive: [sound, welcome]
+      negative: [flawed, mistaken]
 
 With no profile the behaviour is general: the reading is "the text" (one document) or
 "the readings" (several), example questions come from the documents' headings, and

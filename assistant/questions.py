@@ -66,7 +66,7 @@ _EXPECTS: list[tuple[re.Pattern[str], Expects]] = [
         "number",
     ),
 ]
-# "How many deployed warheads does ...": the words between "how many" and the verb.
+# "How many steps lead up to ...": the words between "how many" and the verb.
 _COUNTED = re.compile(
     r"\bhow\s+(?:many|much)\s+(?P<what>(?:(?!(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)\b)"
     r"[\w'’-]+\s+){1,5})",
@@ -111,7 +111,7 @@ class QuestionInfo:
     stance: int  # +1: presupposes the author approves of something; -1: disapproves; 0: neither
     key_words: tuple[str, ...]  # content words that say what the question is about
     names: tuple[str, ...]  # capitalised words after the first: places, people, organisations
-    counted: tuple[str, ...] = ()  # stems of what "how many/much ..." counts: "how many troops" -> troop
+    counted: tuple[str, ...] = ()  # stems of what "how many/much ..." counts: "how many steps" -> step
     asks_reasons: bool = False  # how/why/what-does-X-think: quote the reasons after the verdict
 
 
@@ -153,7 +153,7 @@ def _stance(question: str) -> int:
 
 def gives_expected(info: QuestionInfo, text: str) -> bool:
     """Whether ``text`` gives what the question asks for, beyond what the question already says:
-    a date or a number (of the very thing it counts)."""
+    a date, a name, or a number (of the very thing it counts)."""
     if not info.expects or not (_expected(info.expects, text) - _expected(info.expects, info.text)):
         return not info.expects
     return not info.counted or bool(set(info.counted) & set(stems(text)))

@@ -112,9 +112,9 @@ class Retriever:
     def unrelated_pair(self, question: str) -> str | None:
         """Two adjacent words of the question's topic that the corpus uses, but never near each other.
 
-        "about nuclear energy" or "about China's economy": each word is in the essay,
-        the topic is not. Only the phrase after "about" (and kin) is checked, since
-        elsewhere adjacent words are often a verb and its object.
+        "about granite herons": each word is in the text, the topic is not. Only the
+        phrase after "about" (and kin) is checked, since elsewhere adjacent words are
+        often a verb and its object.
         """
         topic = _TOPIC_PHRASE.search(question)
         if not topic:

@@ -93,6 +93,7 @@ class Question:
     info: QuestionInfo
     weights: dict[str, float]  # content stem -> idf (the unseen idf, halved, for words the corpus lacks)
     names: tuple[tuple[str, ...], ...]  # each name as the stems the text would use
+    unknown: tuple[str, ...]  # the names (as in ``info.names``) that the corpus never uses
     unseen: float  # idf share of the question's stems that the corpus never uses
 
 
@@ -102,8 +103,8 @@ def read_question(
     aliases: Mapping[str, str],
     about: frozenset[str] = frozenset(),
 ) -> Question:
-    """``about``: stems of the documents' titles and authors; a name among them ("Darwin" in his own
-    book, which never names him) is the document's, not something the question asks the text about."""
+    """``about``: stems of the documents' titles and authors. A name among them (an author's, in a
+    book that never names its author) is the document's, not something the question asks about."""
     unseen_idf = source.unseen_idf()
     weights: dict[str, float] = {}
     missing = 0.0
@@ -111,11 +112,14 @@ def read_question(
         idf = source.idf(s)
         weights[s] = idf if idf is not None else unseen_idf * 0.5
         missing += 0.0 if idf is not None else weights[s]
-    names = tuple(
-        tuple(stem(part) for part in aliases.get(n, n).split()) for n in info.names if stem(n) not in about
-    )
+    resolved = {
+        name: tuple(stem(part) for part in aliases.get(name, name).split())
+        for name in info.names
+        if stem(name) not in about
+    }
+    unknown = tuple(n for n, parts in resolved.items() if not all(source.idf(p) is not None for p in parts))
     total = sum(weights.values()) or 1.0
-    return Question(info, weights, names, missing / total)
+    return Question(info, weights, tuple(resolved.values()), unknown, missing / total)
 
 
 def _coverage(question: Question, present: set[str]) -> float:
@@ -182,7 +186,6 @@ def question_vector(
     expects = question.info.expects
     top = [candidates[int(i)].sentence.text for i in order[:TOP_EXPECTED]]
     expected_missing = bool(expects) and not any(gives_expected(question.info, t) for t in top)
-    unknown = [name for name in question.names if not all(source.idf(p) is not None for p in name)]
     # The question's rarest word that the corpus uses: absent from the best sentence and its
     # neighbours, the passage is near the topic but not on what is asked.
     known = {s: w for s, w in question.weights.items() if source.idf(s) is not None}
@@ -196,7 +199,7 @@ def question_vector(
             best.dense,
             best.lexical,
             question.unseen,
-            len(unknown) / len(question.names) if question.names else 0.0,
+            len(question.unknown) / len(question.names) if question.names else 0.0,
             1.0 - _names_share(question, passage),
             float(expected_missing),
             _coverage(question, passage),
