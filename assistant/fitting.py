@@ -75,7 +75,7 @@ def collect(bot: Assistant, question_set: QuestionSet, records: Sequence[Questio
         if request.info.intent != "question" or request.wants_more:
             continue
         candidates = generator.candidates(request)
-        question, rows = generator.signals(request.info, candidates)
+        question, rows = generator.signals(request.info, candidates, request.retrieval.vector)
         gold = scorer.gold_spans(record)
         labels = np.asarray(
             [

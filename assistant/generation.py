@@ -166,7 +166,7 @@ class ExtractiveGenerator(Generator):
         candidates = self.candidates(request)
         if request.wants_more:
             return self._more(candidates, request.exclude)
-        judged = self.judge(info, candidates)
+        judged = self.judge(info, candidates, request.retrieval.vector)
         if not candidates or judged.answerability < self.model.threshold or _off_topic(judged, self.settings):
             return Draft.refusal(self._refusal(judged))
         chosen = self._select(request, judged)
@@ -186,13 +186,15 @@ class ExtractiveGenerator(Generator):
             and not _is_heading(c.sentence.text)
         ]
 
-    def signals(self, info: QuestionInfo, candidates: list[ScoredSentence]) -> tuple[Question, np.ndarray]:
+    def signals(
+        self, info: QuestionInfo, candidates: list[ScoredSentence], vector: np.ndarray
+    ) -> tuple[Question, np.ndarray]:
         """The question as the signals read it, and each candidate's SENTENCE_FEATURES."""
         question = read_question(info, self.retriever, self.profile.aliases, self.about)
-        return question, sentence_matrix(question, candidates, self.retriever)
+        return question, sentence_matrix(question, candidates, self.retriever, vector)
 
-    def judge(self, info: QuestionInfo, candidates: list[ScoredSentence]) -> Judged:
-        question, rows = self.signals(info, candidates)
+    def judge(self, info: QuestionInfo, candidates: list[ScoredSentence], vector: np.ndarray) -> Judged:
+        question, rows = self.signals(info, candidates, vector)
         probabilities = self.model.sentence.probability(rows)
         signals = question_vector(question, candidates, probabilities, self.retriever)
         answerability = float(self.model.answerable.probability(signals[None, :])[0])

@@ -161,10 +161,24 @@ class Retriever:
         timings["bm25"] = _since(clock)
 
         clock = time.perf_counter()
-        passages = self._fuse(dense_chunks, _unique(dense_sentences), lexical_chunks)[:k]
-        sentences = self._score_sentences(vector, query_stems, passages)
+        fused = self._fuse(dense_chunks, _unique(dense_sentences), lexical_chunks)
+        passages = fused[:k]
+        sentences = self._score_sentences(vector, query_stems, self._within_budget(fused, k))
         timings["fusion"] = _since(clock)
         return Retrieval(vector, passages, sentences, timings)
+
+    def _within_budget(self, fused: list[Passage], k: int) -> list[Passage]:
+        """The best passages up to k full chunks' worth of text, so short paragraphs (dialogue,
+        list items) give as much text to choose a sentence from as long ones."""
+        budget = k * self.index.settings.chunk_chars
+        taken: list[Passage] = []
+        used = 0
+        for passage in fused:
+            if len(taken) >= k and used >= budget:
+                break
+            taken.append(passage)
+            used += len(passage.chunk.text)
+        return taken
 
     def _known(self, chunk_ids: list[str]) -> list[str]:
         return [cid for cid in chunk_ids if self.table.row_of(cid) is not None]
@@ -227,7 +241,7 @@ class Retriever:
     def sentence_vectors_for(self, sentences: list[Sentence]) -> np.ndarray:
         """Stored sentence embeddings as rows, read once from the index and then cached."""
         ids = [sentence_id(self.chunk_of(s).chunk_id, s) for s in sentences]
-        missing = [i for i in ids if i not in self._vectors]
+        missing = list(dict.fromkeys(i for i in ids if i not in self._vectors))
         if missing:
             self._vectors.update(self.index.sentence_vectors(missing))
         if not ids:
@@ -236,15 +250,23 @@ class Retriever:
 
     def neighbours(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
         """The sentences just before and after, within the same paragraph."""
+        before, after = self.adjacent(sentence)
+
+        def same_paragraph(other: Sentence | None) -> Sentence | None:
+            return other if other and other.paragraph == sentence.paragraph else None
+
+        return same_paragraph(before), same_paragraph(after)
+
+    def adjacent(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
+        """The sentences just before and after in the same document, across paragraphs."""
         position = self._position(sentence.doc_id, sentence.start)
         before = self.table.sentence(position - 1) if position > 0 else None
         after = self.table.sentence(position + 1) if position + 1 < self.table.sentence_count else None
 
-        def same_paragraph(other: Sentence | None) -> Sentence | None:
-            same = other and other.doc_id == sentence.doc_id and other.paragraph == sentence.paragraph
-            return other if same else None
+        def same_document(other: Sentence | None) -> Sentence | None:
+            return other if other and other.doc_id == sentence.doc_id else None
 
-        return same_paragraph(before), same_paragraph(after)
+        return same_document(before), same_document(after)
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

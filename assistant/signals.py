@@ -56,6 +56,8 @@ SENTENCE_FEATURES = (
     "neighbour_dense",
     "length",
     "leans_back",
+    "window_dense",
+    "window_lexical",
 )
 QUESTION_FEATURES = (
     "best_probability",
@@ -78,6 +80,8 @@ class SentenceSource(Protocol):
     def idf(self, stem: str) -> float | None: ...
 
     def neighbours(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]: ...
+
+    def adjacent(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]: ...
 
     def sentence_vectors_for(self, sentences: list[Sentence]) -> np.ndarray: ...
 
@@ -135,23 +139,29 @@ def _names_share(question: Question, present: set[str]) -> float:
 
 
 def sentence_matrix(
-    question: Question, candidates: Sequence[ScoredSentence], source: SentenceSource
+    question: Question, candidates: Sequence[ScoredSentence], source: SentenceSource, vector: np.ndarray
 ) -> np.ndarray:
-    """One row of SENTENCE_FEATURES per candidate."""
+    """One row of SENTENCE_FEATURES per candidate; ``vector`` is the question's embedding."""
     if not candidates:
         return np.zeros((0, len(SENTENCE_FEATURES)))
     best_dense = max(c.dense for c in candidates)
     best_lexical = max(c.lexical for c in candidates)
     neighbours = [source.neighbours(c.sentence) for c in candidates]
-    near = [n for pair in neighbours for n in pair if n is not None]
+    # The window: the sentence with the ones either side, across paragraphs. In dialogue
+    # a line's subject (who speaks, of what) is often only in the lines around it.
+    windows = [source.adjacent(c.sentence) for c in candidates]
+    near = [n for pair in neighbours + windows for n in pair if n is not None]
     vectors = dict(zip(map(id, near), source.sentence_vectors_for(near), strict=True)) if near else {}
     own = source.sentence_vectors_for([c.sentence for c in candidates])
     expects = question.info.expects
     rows = []
-    for c, (before, after), vector in zip(candidates, neighbours, own, strict=True):
-        close = [float(vectors[id(n)] @ vector) for n in (before, after) if n is not None]
+    for c, (before, after), window, sentence_vector in zip(candidates, neighbours, windows, own, strict=True):
+        close = [float(vectors[id(n)] @ sentence_vector) for n in (before, after) if n is not None]
         given = gives_expected(question.info, c.sentence.text) if expects else False
         text = c.sentence.text
+        around = [n for n in window if n is not None]
+        window_vector = np.sum([sentence_vector] + [vectors[id(n)] for n in around], axis=0)
+        window_stems = set(stems(" ".join([text] + [n.text for n in around])))
         rows.append(
             [
                 c.dense,
@@ -166,6 +176,8 @@ def sentence_matrix(
                 max(close, default=0.0),
                 min(len(text.split()) / 30.0, 1.0),
                 float(bool(ANAPHORIC.match(text)) and not EXPLETIVE_IT.match(text)),
+                float(window_vector @ vector / (np.linalg.norm(window_vector) or 1.0)),
+                _coverage(question, window_stems),
             ]
         )
     return np.asarray(rows, dtype=np.float64)

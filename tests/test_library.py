@@ -97,8 +97,8 @@ def test_pdf_citations_carry_their_page(tmp_path: Path) -> None:
     _write_pdf(folder / "earth.pdf", pages)
     bot = Assistant(corpus_dir=folder, index_dir=tmp_path / "idx")
     answer = bot.ask("What do volcanoes erupt?")
-    citation = answer.citations[0]
-    assert citation.page == 2 and "lava" in citation.quote
+    citation = next(c for c in answer.citations if "lava" in c.quote)
+    assert citation.page == 2
     doc = bot.documents()[0]
     assert doc.text[citation.start : citation.end] == citation.quote, "quotes stay exact in the stored text"
 
