@@ -233,7 +233,7 @@ def cmd_collections(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .api import serve
+    from .web import serve
 
     serve(_assistant(args).settings, host=args.host, port=args.port)
     return 0

@@ -21,7 +21,6 @@ from .errors import ConfigError
 # Nothing phones home, whoever imports us and whatever the shell says.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -30,6 +30,7 @@ from .signals import (
     ANAPHORIC,
     EXPLETIVE_IT,
     QUESTION_FEATURES,
+    SENTENCE_FEATURES,
     Question,
     question_vector,
     read_question,
@@ -233,10 +234,13 @@ class ExtractiveGenerator(Generator):
             if top is not None and top not in chosen:
                 chosen.append(top)
         floor = max(RELATIVE * probabilities[best], FLOOR)
+        # Beside the best, a sentence is quoted for what it says itself: read without its
+        # window, so the best's neighbours are not carried in by the best.
+        alone = self.model.sentence.probability(_without_window(judged.rows))
         for i in order[1:]:
             if len(chosen) >= self.settings.max_quotes:
                 break
-            if probabilities[i] >= floor and candidates[i] not in chosen:
+            if probabilities[i] >= floor and alone[i] >= floor and candidates[i] not in chosen:
                 chosen.append(candidates[i])
         return chosen[: self.settings.max_quotes]
 
@@ -335,6 +339,14 @@ class ExtractiveGenerator(Generator):
             for i in picked
         ]
         return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
+
+
+def _without_window(rows: np.ndarray) -> np.ndarray:
+    """The rows with each window signal replaced by the sentence's own (its cosine, its coverage)."""
+    alone = rows.copy()
+    for window, own in (("window_dense", "dense"), ("window_lexical", "lexical")):
+        alone[:, SENTENCE_FEATURES.index(window)] = rows[:, SENTENCE_FEATURES.index(own)]
+    return alone
 
 
 def _off_topic(judged: Judged, settings: Settings) -> bool:

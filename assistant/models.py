@@ -140,9 +140,18 @@ class Answer:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """One step of a streamed answer: display text, a finished sentence, or the final answer."""
+    """One step of a streamed answer: display text, a finished sentence, or the final answer.
+
+    ``token``: text as a language model writes it, each finished sentence checked at once
+    (an unsupported one is followed by " (unverified)"); for display only. ``sentence``:
+    one sentence of the verified answer (its ``index``), with the ``citations`` its markers
+    introduce and whether the answer is a refusal. ``final``: the whole answer.
+    """
 
     kind: Literal["token", "sentence", "final"]
     text: str = ""
     sentence: AnswerSentence | None = None
     answer: Answer | None = None
+    index: int = 0
+    citations: tuple[Citation, ...] = ()
+    refused: bool = False

@@ -286,8 +286,15 @@ class Assistant:
             raise AssertionError(f"{generator.name} produced no draft")  # pragma: no cover
         generated = time.perf_counter()
         answer = self._assemble(question, request.standalone, draft)
-        for sentence in answer.sentences:
-            yield StreamEvent("sentence", text=sentence.text, sentence=sentence)
+        by_marker = {c.marker: c for c in answer.citations}
+        introduced: set[int] = set()
+        for index, sentence in enumerate(answer.sentences):
+            new = [n for n in sentence.markers if n not in introduced and n in by_marker]
+            introduced.update(new)
+            citations = tuple(by_marker[n] for n in new)
+            yield StreamEvent(
+                "sentence", sentence.text, sentence, index=index, citations=citations, refused=answer.refused
+            )
         answer.timings_ms = {
             **{k: round(v, 2) for k, v in retrieval.timings_ms.items()},
             "retrieve": round((retrieved - began) * 1000, 2),

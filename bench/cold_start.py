@@ -166,7 +166,7 @@ def run(runs: int) -> dict[str, Any]:
         )
     if serve_s["p50"] > SERVE_TARGET_S:
         result["import_offenders"]["assistant serve"] = import_offenders(
-            "import assistant.cli, assistant.api"
+            "import assistant.cli, assistant.web"
         )
     return result
 

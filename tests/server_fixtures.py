@@ -5,7 +5,7 @@ session-wide index, assistant and server serve every test that asks for them.
 
 - ``server_bot``: one Assistant on the project's corpus with an index in a temporary
   folder (built once per session; never ./.assistant).
-- ``live_server``: ``assistant.api.create_app(server_bot)`` under uvicorn in a thread, on a
+- ``live_server``: ``assistant.web.create_app(server_bot)`` under uvicorn in a thread, on a
   free port, with ``ASSISTANT_ALLOWED_ORIGINS`` naming one "portal" origin.
 - ``portals``: two tiny web servers on other ports whose page frames ``/embed``:
   one from the allowed origin, one from an origin that is not allowed.
@@ -30,7 +30,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from assistant import Assistant
-from assistant.api import create_app
+from assistant.web import create_app
 from bench.common import free_port, stop  # the benchmarks start and stop servers the same way
 
 log = logging.getLogger(__name__)

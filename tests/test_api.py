@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from assistant import Assistant, CorpusError
-from assistant.api import allowed_origins, create_app, frame_ancestors
 from assistant.config import Settings
 from assistant.errors import ConfigError
+from assistant.web import create_app
+from assistant.web.security import allowed_origins, frame_ancestors
 
 if TYPE_CHECKING:
     from tests.server_fixtures import Origins
@@ -353,7 +354,7 @@ def hostile_answer() -> dict[str, Any]:
 def test_user_and_corpus_text_is_escaped_in_every_rendering(server_bot: Assistant) -> None:
     answer = hostile_answer()
     anchors = Anchors()
-    shown = [(1, answer, None)]
+    shown = [(1, answer, False)]
     html = question_html(answer["question"]) + answer_html(answer, 1) + sources_html(shown, anchors)
     for raw in ("<script>", "<img", "<b>"):
         assert raw not in html

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.api import create_app
 from assistant.library import Library
+from assistant.web import create_app
 
 from .conftest import ESSAY
 from .server_fixtures import running

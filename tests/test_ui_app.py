@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from assistant.errors import CorpusError, NotFoundError
 from assistant.library import Library
+from assistant.models import Answer, AnswerSentence, Citation, StreamEvent
 from ui.admin import FAILED, WRONG_TOKEN, Admin, _discard
 from ui.app import Chat, build_ui
 from ui.render import Anchors
@@ -26,7 +27,7 @@ TOKEN = "s3cret-token"
 
 
 class RecordingBot:
-    """Stands in for Assistant: records what ``ask`` was given and answers with one quote."""
+    """Stands in for Assistant: records what ``ask_stream`` was given and answers with one quote."""
 
     def __init__(self) -> None:
         self.asked: list[dict[str, Any]] = []
@@ -34,14 +35,14 @@ class RecordingBot:
     def validate_question(self, question: str) -> str:
         return question.strip()
 
-    def ask(self, question: str, history: Any, **options: Any) -> Any:
+    def ask_stream(self, question: str, history: Any, **options: Any) -> Iterator[StreamEvent]:
         self.asked.append(options)
         quote = "Penguins waddle."
-        cited = {"marker": 1, "doc_id": "p", "title": "Penguins", "page": 2, "anchor": "s-1-1"}
-        cited |= {"chunk_id": "c", "paragraph": 1, "quote": quote, "start": 0, "end": 16, "passage": quote}
-        data = {"question": question, "answer": f"{quote} [1]", "refused": False, "citations": [cited]}
-        data["sentences"] = [{"text": quote, "markers": [1], "support": 1.0, "sources": ["Penguins"]}]
-        return SimpleNamespace(to_dict=lambda: data)
+        cited = Citation(1, "p", "Penguins", 2, "s-1-1", "c", 1, quote, 0, 16, quote, 1.0)
+        sentence = AnswerSentence(quote, [1], 1.0, ["Penguins"])
+        answer = Answer(question, question, f"{quote} [1]", False, [cited], [sentence], {})
+        yield StreamEvent("sentence", quote, sentence, citations=(cited,))
+        yield StreamEvent("final", answer=answer)
 
 
 def test_the_chat_passes_the_chosen_documents_and_back_end_to_ask() -> None:

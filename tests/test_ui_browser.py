@@ -23,12 +23,12 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from assistant import Assistant
-from assistant.api import create_app
 from assistant.config import Settings
 from assistant.generation import ExtractiveGenerator
 from assistant.library import Library
 from assistant.llm import build_generator
 from assistant.verification import FLAG
+from assistant.web import create_app
 
 from .server_fixtures import CORPUS_DIR
 

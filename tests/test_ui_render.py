@@ -56,7 +56,7 @@ def answer(*citations: dict[str, Any], question: str = "How do penguins keep egg
 
 
 def sources_of(ans: dict[str, Any], anchors: Anchors | None = None) -> str:
-    return sources_html([(1, ans, None)], anchors or Anchors())
+    return sources_html([(1, ans, False)], anchors or Anchors())
 
 
 # -- citations name their document and page ---------------------------------------------
@@ -107,7 +107,9 @@ def test_an_answer_says_why_the_language_model_s_answer_was_replaced() -> None:
         "notice": f"The model failed {HOSTILE}."
     }
     assert '<span class="qa-answer-notice">The model failed &lt;script&gt;' in answer_html(replaced, 1)
-    assert "qa-answer-notice" not in answer_html(replaced, 1, upto=1)  # not while the answer streams in
+    assert "qa-answer-notice" not in answer_html(
+        replaced, 1, streaming=True
+    )  # not while the answer streams in
     assert "qa-answer-notice" not in answer_html(answer(citation()), 1)
 
 

@@ -1,15 +1,16 @@
 """The browser front ends of the assistant: the Gradio chat, the reading view and the embed page.
 
 They sit on the core Python API (``assistant.Assistant``); the HTTP app in
-``assistant.api`` mounts them next to the JSON API.
+``assistant.web`` mounts them next to the JSON API.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-# Imported first for its side effect: assistant.config turns Gradio's analytics off
-# (GRADIO_ANALYTICS_ENABLED=False) before any module of this package imports gradio.
-import assistant  # noqa: F401
+# Nothing phones home: Gradio reads this when it is first imported, which no module of
+# this package does before this line runs.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from html import escape
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,6 +37,7 @@ from .render import (
     answer_html,
     answer_markdown,
     corpus_title,
+    draft_html,
     notice_html,
     pending_html,
     question_html,
@@ -45,7 +46,9 @@ from .render import (
 
 log = logging.getLogger(__name__)
 
-Turn = dict[str, Any]  # {"question": str, "answer": AnswerDict | None, "notice": str | None}
+# {"question": str, "answer": AnswerDict | None, "notice": str | None}, and while the answer
+# arrives "draft" (a language model's text so far) or "streaming" (its sentences so far).
+Turn = dict[str, Any]
 View = tuple[list[dict[str, str]], list[Turn], str, str]  # chat, turns, sources, markdown
 
 NOT_READY = (
@@ -82,7 +85,7 @@ def theme() -> gr.themes.Base:
 
 
 class Served(Protocol):
-    """A collection as the app serves it (``assistant.api.Runtime``): its assistant, and whether
+    """A collection as the app serves it (``assistant.web.runtime.Runtime``): its assistant, and whether
     its index is ready (until then questions get a notice)."""
 
     @property
@@ -149,48 +152,88 @@ class Chat:
         documents: Sequence[str] | None = None,
         generator: str | None = None,
     ) -> Iterator[View]:
-        """Stream one answer sentence by sentence, its sources alongside."""
+        """Show the answer as the assistant produces it (``Assistant.ask_stream``): a language
+        model's text as it is written and checked, then each verified sentence with its sources."""
         if not self.ready():
             yield self.view([*turns, _turn(question, notice=NOT_READY)])
             return
         yield self.view([*turns, _turn(question)])
+        drafted = ""
+        sentences: list[dict[str, Any]] = []
+        citations: list[dict[str, Any]] = []
         try:
-            asked = self.bot.ask(question, _history(turns), documents=documents or None, generator=generator)
-            answer = asked.to_dict()
+            events = self.bot.ask_stream(
+                question, _history(turns), documents=documents or None, generator=generator
+            )
+            for event in events:
+                if event.kind == "token":
+                    drafted += event.text
+                    yield self.view([*turns, _turn(question, draft=drafted)])
+                elif event.kind == "sentence" and event.sentence is not None:
+                    sentences.append(asdict(event.sentence))
+                    citations += [asdict(c) for c in event.citations]
+                    partial = _partial(question, sentences, citations, refused=event.refused)
+                    yield self.view([*turns, _turn(question, answer=partial, streaming=True)])
+                elif event.answer is not None:
+                    yield self.view([*turns, _turn(question, answer=event.answer.to_dict())])
         except AssistantError as exc:
             log.warning("Question not answered: %s", exc)
             yield self.view([*turns, _turn(question, notice=str(exc))])
-            return
-        done = [*turns, _turn(question, answer=answer)]
-        for upto in range(1, len(answer["sentences"])):
-            yield self.view(done, upto=upto)
-        yield self.view(done)
 
-    def view(self, turns: list[Turn], upto: int | None = None) -> View:
-        """Everything the page shows, drawn from the turns; ``upto`` limits the last answer."""
+    def view(self, turns: list[Turn]) -> View:
+        """Everything the page shows, drawn from the turns."""
         chat: list[dict[str, str]] = []
-        shown: list[tuple[int, AnswerDict, int | None]] = []
+        shown: list[tuple[int, AnswerDict, bool]] = []
         for number, turn in enumerate(turns, start=1):
-            limit = upto if number == len(turns) else None
             chat.append({"role": "user", "content": question_html(_shorten(turn["question"]))})
-            chat.append({"role": "assistant", "content": self._reply(turn, number, limit)})
+            chat.append({"role": "assistant", "content": self._reply(turn, number)})
             if turn["answer"] is not None:
-                shown.append((number, turn["answer"], limit))
-        answered = [turn["answer"] for turn in turns if turn["answer"] is not None]
+                shown.append((number, turn["answer"], bool(turn.get("streaming"))))
+        answered = [t["answer"] for t in turns if t["answer"] is not None and not t.get("streaming")]
         markdown = answer_markdown(answered[-1]) if answered else ""
         return chat, turns, sources_html(shown, self.anchors), markdown
 
     @staticmethod
-    def _reply(turn: Turn, number: int, upto: int | None) -> str:
+    def _reply(turn: Turn, number: int) -> str:
         if turn["notice"]:
             return notice_html(turn["notice"])
-        if turn["answer"] is None:
-            return pending_html()
-        return answer_html(turn["answer"], number, upto)
+        if turn["answer"] is not None:
+            return answer_html(turn["answer"], number, streaming=bool(turn.get("streaming")))
+        if turn.get("draft"):
+            return draft_html(turn["draft"])
+        return pending_html()
 
 
-def _turn(question: str, *, answer: AnswerDict | None = None, notice: str | None = None) -> Turn:
-    return {"question": question, "answer": answer, "notice": notice}
+def _turn(
+    question: str,
+    *,
+    answer: AnswerDict | None = None,
+    notice: str | None = None,
+    draft: str = "",
+    streaming: bool = False,
+) -> Turn:
+    """One turn of the conversation; ``draft`` and ``streaming`` only while its answer arrives."""
+    turn: Turn = {"question": question, "answer": answer, "notice": notice}
+    if draft:
+        turn["draft"] = draft
+    if streaming:
+        turn["streaming"] = True
+    return turn
+
+
+def _partial(
+    question: str, sentences: list[dict[str, Any]], citations: list[dict[str, Any]], *, refused: bool
+) -> AnswerDict:
+    """The answer so far, in the contract's shape, from the sentences that have arrived."""
+    text = " ".join(s["text"] for s in sentences)
+    return {
+        "question": question,
+        "answer": text,
+        "refused": refused,
+        "sentences": sentences,
+        "citations": citations,
+        "notice": "",
+    }
 
 
 def _shorten(question: str) -> str:

@@ -80,17 +80,27 @@ def pending_html() -> str:
     return '<div class="qa-pending" aria-busy="true">Looking for the passages that answer this…</div>'
 
 
-def answer_html(answer: AnswerDict, turn: int, upto: int | None = None) -> str:
-    """The chat bubble of one answer; only its first ``upto`` sentences while streaming."""
+def draft_html(text: str) -> str:
+    """A language model's answer as it is written, each sentence checked as it ends: the verified
+    answer replaces it (a sentence its quotes do not support is marked " (unverified)" meanwhile)."""
+    return (
+        '<div class="qa-answer qa-drafting" aria-busy="true">'
+        '<span class="qa-checking">Being written and checked against the text…</span> '
+        f"{escape(text)}</div>"
+    )
+
+
+def answer_html(answer: AnswerDict, turn: int, streaming: bool = False) -> str:
+    """The chat bubble of one answer; ``streaming`` while its sentences are still arriving."""
     if answer["refused"]:
         return refusal_html(answer)
     places = {c["marker"]: citation_place(c) for c in answer["citations"]}
     several = cites_several_documents(answer)
     parts = []
-    for sentence in answer["sentences"][:upto]:
+    for sentence in answer["sentences"]:
         markers = "".join(_marker_html(turn, n, places.get(n)) for n in sentence["markers"])
         parts.append(f"{escape(sentence['text'])}{markers}{_sources_note(sentence) if several else ''}")
-    if upto is not None and upto < len(answer["sentences"]):
+    if streaming:
         return f'<div class="qa-answer qa-streaming">{" ".join(parts)}</div>'
     return f'<div class="qa-answer">{" ".join(parts)}{_answer_notice(answer)}</div>'
 
@@ -129,37 +139,30 @@ def _marker_html(turn: int, marker: int, place: str | None) -> str:
     )
 
 
-def cited_so_far(answer: AnswerDict, upto: int | None) -> list[AnswerDict]:
-    """The citations that the first ``upto`` sentences have introduced, in marker order."""
-    used = {n for sentence in answer["sentences"][:upto] for n in sentence["markers"]}
-    return [c for c in answer["citations"] if c["marker"] in used]
-
-
-def sources_html(turns: Sequence[tuple[int, AnswerDict, int | None]], anchors: Anchors) -> str:
+def sources_html(turns: Sequence[tuple[int, AnswerDict, bool]], anchors: Anchors) -> str:
     """The sources panel: one group per answered turn, newest first and open, older ones folded.
 
-    ``turns`` holds (turn number, answer, sentences shown so far or None for all).
+    ``turns`` holds (turn number, answer so far, whether its sentences are still arriving).
     """
     groups = [
-        _sources_group(turn, answer, upto, anchors, latest=index == 0)
-        for index, (turn, answer, upto) in enumerate(reversed(turns))
+        _sources_group(turn, answer, streaming, anchors, latest=index == 0)
+        for index, (turn, answer, streaming) in enumerate(reversed(turns))
     ]
     if not groups:
         return EMPTY_SOURCES
     return f'<div class="qa-sources"><h2 class="qa-panel-title">Sources</h2>{"".join(groups)}</div>'
 
 
-def _sources_group(turn: int, answer: AnswerDict, upto: int | None, anchors: Anchors, *, latest: bool) -> str:
+def _sources_group(turn: int, answer: AnswerDict, streaming: bool, anchors: Anchors, *, latest: bool) -> str:
     """One turn's sources; ``aria-busy`` while its answer is still streaming in."""
     if answer["refused"]:
         body = '<p class="qa-sources-none">No quotation: the question was not answered from the text.</p>'
     else:
-        citations = cited_so_far(answer, upto)
-        cards = "".join(_passage_card(turn, group, anchors) for group in by_passage(citations))
+        cards = "".join(_passage_card(turn, group, anchors) for group in by_passage(answer["citations"]))
         body = f'<ul class="qa-source-list">{cards}</ul>'
     summary = f'<span class="qa-turn">Answer {turn}</span> {escape(answer["question"])}'
     state = " open" if latest else ""
-    if upto is not None and upto < len(answer["sentences"]):
+    if streaming:
         state += ' aria-busy="true"'
     return (
         f'<details class="qa-sources-group" data-turn="{turn}"{state}>'

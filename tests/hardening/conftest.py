@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 import pytest
 
 from assistant import Assistant
-from assistant.api import create_app
+from assistant.web import create_app
 
 Serve = Callable[..., AbstractContextManager[str]]
 

@@ -25,7 +25,7 @@ from chromadb.api import ClientAPI
 from chromadb.config import Settings
 
 from assistant import Assistant, IndexBusyError
-from assistant.api import create_app
+from assistant.web import create_app
 
 from ..server_fixtures import free_port
 from .helpers import CORPUS_DIR, DOC_ID, ESSAY_TEXT, QUESTION, assert_quotes_exact, error_of

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from assistant import Assistant, CorpusError
-from assistant.api import create_app
 from assistant.corpus import MAX_FILE_BYTES, doc_id_for, load_corpus, load_document
+from assistant.web import create_app
 
 from .helpers import CORPUS_DIR, DOC_ID, ESSAY_TEXT
 

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from assistant.api import AskRequest
 from assistant.chunking import chunk_document, document_sentences, paragraph_spans
 from assistant.corpus import front_matter_end
 from assistant.models import Document
 from assistant.sentences import sentence_spans
+from assistant.web import AskRequest
 
 from .helpers import QUESTION
 

@@ -14,15 +14,17 @@ import pytest
 from fastapi import FastAPI
 
 from assistant import Assistant
-from assistant.api import Limits, create_app
 from assistant.config import Settings
 from assistant.errors import ConfigError
-from assistant.ratelimit import DEFAULT_BURST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PER_MINUTE, TokenBuckets
+from assistant.web import create_app
+from assistant.web.ratelimit import TokenBuckets
 from ui.app import build_ui, mount_ui
 
 from .helpers import QUESTION, ask, error_of
 
 pytest_plugins = ["tests.server_fixtures"]
+
+DEFAULTS = Settings()
 
 Serve = Callable[..., AbstractContextManager[str]]
 CLIENTS = 16
@@ -53,15 +55,14 @@ def test_token_buckets_remember_a_bounded_number_of_clients() -> None:
 
 
 def test_limits_are_configurable_with_generous_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    defaults = Limits.from_settings(Settings())
-    assert (defaults.rate_limit_per_minute, defaults.rate_limit_burst) == (DEFAULT_PER_MINUTE, DEFAULT_BURST)
-    assert defaults.max_body_bytes == DEFAULT_MAX_BODY_BYTES
-    assert DEFAULT_PER_MINUTE >= 60 and DEFAULT_BURST >= 10
+    defaults = Settings()
+    assert defaults.rate_limit_per_minute >= 60 and defaults.rate_limit_burst >= 10
+    assert defaults.max_body_bytes >= 64 * 1024
     monkeypatch.setenv("ASSISTANT_RATE_LIMIT_PER_MINUTE", "5")
     monkeypatch.setenv("ASSISTANT_RATE_LIMIT_BURST", "2")
     monkeypatch.setenv("ASSISTANT_MAX_BODY_BYTES", "1000")
     monkeypatch.setenv("ASSISTANT_QUEUE_SIZE", "7")
-    limits = Limits.from_settings(Settings())
+    limits = Settings()
     assert (limits.rate_limit_per_minute, limits.rate_limit_burst, limits.max_body_bytes) == (5, 2, 1000)
     assert limits.queue_size == 7
     monkeypatch.setenv("ASSISTANT_RATE_LIMIT_PER_MINUTE", "lots")
@@ -117,14 +118,14 @@ def test_preflight_is_not_counted(limited_server: str) -> None:
 
 
 def test_a_body_over_the_limit_is_413_before_it_is_read(open_server: str) -> None:
-    big = b'{"question": "' + b"a" * (DEFAULT_MAX_BODY_BYTES + 10) + b'"}'
+    big = b'{"question": "' + b"a" * (DEFAULTS.max_body_bytes + 10) + b'"}'
     response = httpx.post(
         f"{open_server}/api/ask", content=big, headers={"Content-Type": "application/json"}, timeout=30
     )
     assert response.status_code == 413
     error = error_of(response)
     assert error["type"] == "request_too_large"
-    assert f"{DEFAULT_MAX_BODY_BYTES:,} bytes" in error["message"]
+    assert f"{DEFAULTS.max_body_bytes:,} bytes" in error["message"]
 
 
 def test_a_chunked_body_over_the_limit_is_413(open_server: str) -> None:
@@ -154,7 +155,7 @@ def test_a_chunked_body_under_the_limit_is_answered(open_server: str) -> None:
 
 
 def test_gradio_routes_have_the_body_limit_too(open_server: str) -> None:
-    files = {"files": ("big.txt", b"x" * (DEFAULT_MAX_BODY_BYTES + 1), "text/plain")}
+    files = {"files": ("big.txt", b"x" * (DEFAULTS.max_body_bytes + 1), "text/plain")}
     response = httpx.post(f"{open_server}/gradio_api/upload", files=files, timeout=30)
     assert response.status_code == 413
 
@@ -226,5 +227,5 @@ def test_gradio_queue_is_bounded(server_bot: Assistant, serve: Serve) -> None:
 
 def test_the_app_bounds_its_gradio_queue(server_bot: Assistant) -> None:
     blocks = create_app(server_bot).state.blocks
-    assert blocks._queue.max_size == Limits().queue_size
-    assert blocks._queue.default_concurrency_limit == Limits().queue_concurrency
+    assert blocks._queue.max_size == DEFAULTS.queue_size
+    assert blocks._queue.default_concurrency_limit == DEFAULTS.queue_concurrency

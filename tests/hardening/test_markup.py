@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from assistant import Assistant
-from assistant.api import create_app
+from assistant.web import create_app
 
 from .helpers import CORPUS_DIR, DOC_ID
 

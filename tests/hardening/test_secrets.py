@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from assistant import Assistant
-from assistant.api import create_app
 from assistant.config import Settings
+from assistant.web import create_app
 from ui.app import Chat
 from ui.render import Anchors
 

@@ -27,9 +27,6 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-DEFAULT_PER_MINUTE = 60.0
-DEFAULT_BURST = 30
-DEFAULT_MAX_BODY_BYTES = 256 * 1024
 MAX_TRACKED_CLIENTS = 10_000
 
 
@@ -112,8 +109,8 @@ class RateLimitMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        per_minute: float = DEFAULT_PER_MINUTE,
-        burst: int = DEFAULT_BURST,
+        per_minute: float,
+        burst: int,
         *,
         prefixes: Sequence[str] = ("/api/",),
         exempt: Sequence[str] = ("/healthz",),
@@ -153,9 +150,7 @@ class BodySizeLimitMiddleware:
     ``larger`` maps path prefixes to their own limits (document uploads to the admin API).
     """
 
-    def __init__(
-        self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES, larger: dict[str, int] | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.larger = larger or {}

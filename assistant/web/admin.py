@@ -16,9 +16,9 @@ from fastapi import APIRouter, Depends, File, Header, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from .errors import AccessError, ManagementOffError
-from .index import IngestReport
-from .library import Library
+from ..errors import AccessError, ManagementOffError
+from ..index import IngestReport
+from ..library import Library
 
 ADMIN_PREFIX = "/api/admin/"
 UPLOAD = File(description="a .txt, .md, .html, .pdf or .docx file")

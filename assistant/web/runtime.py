@@ -1,0 +1,191 @@
+"""Each collection's assistant as the server holds it: prepared in the background, recovered after
+its index store fails, and reported as building, ready, unavailable or failed."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Literal
+
+from ..errors import IndexBusyError, IndexStoreError
+from ..library import Library
+from ..models import Answer, StreamEvent
+from ..pipeline import Assistant
+from .errors import RETRY_AFTER_SECONDS, ApiError
+from .schemas import AskRequest
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """One collection's Assistant, and whether its index is ready.
+
+    ``prepare`` builds the index and loads the model in a background thread, so the
+    server starts listening at once and reports 503 "building" until it is done.
+    When the index store fails later (its folder damaged, a Chroma server gone), the
+    question that found out gets 503 and the index is checked and, if need be,
+    rebuilt in the background; a store that cannot be reached is retried until it
+    can, so the server recovers on its own when the store comes back.
+    """
+
+    RETRY_SECONDS = 2.0
+
+    def __init__(self, bot: Assistant, name: str, *, default: bool) -> None:
+        self.bot = bot
+        self.name = name
+        self.default = default  # served at /api/... as well as /api/collections/{name}/...
+        self.state: Literal["building", "ready", "failed", "unavailable"] = "building"
+        self.problem = ""
+        self._recovering = threading.Lock()
+
+    @property
+    def collection(self) -> str | None:
+        """The name pages and links carry (``?collection=NAME``); None for the default collection."""
+        return None if self.default else self.name
+
+    def start(self) -> None:
+        threading.Thread(target=self.prepare, name="assistant-index", daemon=True).start()
+
+    def prepare(self) -> None:
+        while True:
+            try:
+                report = self.bot.ensure_index()
+                if report is not None:
+                    log.info("Index built: %s", report)
+                self.bot.ask(self.bot.warm_up_question())  # loads the model, so the first reader doesn't wait
+            except IndexStoreError as exc:  # busy, or a store that cannot be reached: try again
+                self.problem = str(exc) or type(exc).__name__
+                self.state = "building" if isinstance(exc, IndexBusyError) else "unavailable"
+                log.warning("The index is not available (%s); retrying in %g s.", exc, self.RETRY_SECONDS)
+                self._forget()
+                time.sleep(self.RETRY_SECONDS)
+                continue
+            except Exception as exc:  # reported by /healthz and every question, not lost in a thread
+                log.exception("The index could not be prepared.")
+                self.problem = str(exc) or type(exc).__name__
+                self.state = "failed"
+                return
+            break
+        self.problem = ""
+        self.state = "ready"
+        log.info("The assistant is ready.")
+
+    def recover(self, exc: IndexStoreError) -> ApiError:
+        """After the store failed under a question: rebuild or reconnect in the background."""
+        log.error("The index failed while answering (%s); checking and rebuilding it.", exc)
+        if self._recovering.acquire(blocking=False):
+            self.state = "unavailable"
+            self.problem = str(exc)
+
+            def run() -> None:
+                try:
+                    self._forget()
+                    self.prepare()
+                finally:
+                    self._recovering.release()
+
+            threading.Thread(target=run, name="assistant-recover", daemon=True).start()
+        return self.unavailable()
+
+    def _forget(self) -> None:
+        """Drop what the assistant built on the old store, so it is rebuilt on the new one."""
+        with contextlib.suppress(IndexBusyError):  # another process rebuilds it; prepare() waits
+            self.bot.index.release()
+        self.bot.reload()
+
+    def unavailable(self) -> ApiError:
+        return ApiError(
+            503,
+            "index_unavailable",
+            f"The index is not available ({self.problem}); it is being checked and rebuilt. "
+            f"Retry in {RETRY_AFTER_SECONDS} seconds.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    def assistant(self) -> Assistant:
+        """The assistant, or an ApiError while the index is building or after it failed."""
+        if self.state == "building":
+            raise ApiError(
+                503,
+                "index_building",
+                "The index is being built (this takes about 20 seconds on the first start); "
+                f"retry in {RETRY_AFTER_SECONDS} seconds.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        if self.state == "unavailable":
+            raise self.unavailable()
+        if self.state == "failed":
+            raise ApiError(500, "index_failed", f"The index could not be built: {self.problem}")
+        return self.bot
+
+    def ask(self, request: AskRequest) -> Answer:
+        """``Assistant.ask``, with a failing store turned into 503 and a background recovery."""
+        bot = self.assistant()
+        history = [message.model_dump() for message in request.history]
+        try:
+            return bot.ask(
+                request.question, history=history, documents=request.documents, generator=request.generator
+            )
+        except IndexBusyError:
+            raise
+        except IndexStoreError as exc:
+            raise self.recover(exc) from None
+
+    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
+        """``Assistant.ask_stream``: the request is checked now (errors raise before any event),
+        and a store that fails while the answer streams is recovered as in :meth:`ask`."""
+        bot = self.assistant()
+        history = [message.model_dump() for message in request.history]
+        try:
+            events = bot.ask_stream(
+                request.question, history=history, documents=request.documents, generator=request.generator
+            )
+        except IndexBusyError:
+            raise
+        except IndexStoreError as exc:
+            raise self.recover(exc) from None
+        return self._recovering_from(events)
+
+    def _recovering_from(self, events: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
+        try:
+            yield from events
+        except IndexBusyError:
+            raise
+        except IndexStoreError as exc:
+            raise self.recover(exc) from None
+
+
+class Runtimes:
+    """A Runtime per collection of the library, each prepared on first use (the default one at start)."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._runtimes: dict[str, Runtime] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def default(self) -> Runtime:
+        return self.get(self.library.default)
+
+    def start(self) -> None:
+        """Prepare every collection's index in the background, the default one first."""
+        self.default.start()
+        for info in self.library.collections():
+            self.get(info.name)
+
+    def get(self, name: str) -> Runtime:
+        """The collection's runtime; NotFoundError (404) for a collection that does not exist."""
+        with self._lock:
+            if name not in self._runtimes:
+                default = name == self.library.default
+                runtime = Runtime(self.library.assistant(name), name, default=default)
+                if not default:  # the default one starts with the app
+                    runtime.start()
+                self._runtimes[name] = runtime
+            return self._runtimes[name]
