@@ -7,6 +7,8 @@ session-wide index, assistant and server serve every test that asks for them.
   folder (built once per session; never ./.assistant).
 - ``live_server``: ``assistant.web.create_app(server_bot)`` under uvicorn in a thread, on a
   free port, with ``ASSISTANT_ALLOWED_ORIGINS`` naming one "portal" origin.
+- ``GatedModel``: a chat model that writes its first words, then waits for the test;
+  ``llm_assistant``: the essay's assistant with a fake chat model as its language model.
 - ``portals``: two tiny web servers on other ports whose page frames ``/embed``:
   one from the allowed origin, one from an origin that is not allowed.
 """
@@ -23,13 +25,21 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
+from pydantic import Field
 
 from assistant import Assistant
+from assistant.generation import ExtractiveGenerator
+from assistant.llm import build_generator
 from assistant.web import create_app
 from bench.common import free_port, stop  # the benchmarks start and stop servers the same way
 
@@ -40,6 +50,33 @@ CORPUS_DIR = PROJECT_DIR / "corpus"
 SCREENSHOTS = PROJECT_DIR / "artifacts" / "screenshots"
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 180
+
+
+class GatedModel(FakeListChatModel):
+    """Writes its reply's first words, then waits for the test to let it finish: a slow model."""
+
+    first_words: int = 6
+    gate: threading.Event = Field(default_factory=threading.Event)
+
+    def _stream(
+        self, messages: list[BaseMessage], *args: Any, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
+        words = self.responses[0].split(" ")
+        for number, word in enumerate(words):
+            if number == self.first_words and not self.gate.wait(timeout=READY_TIMEOUT_S):
+                raise TimeoutError("the test never released the model")
+            yield ChatGenerationChunk(message=AIMessageChunk(content=word if number == 0 else " " + word))
+
+
+def llm_assistant(index_dir: Path, chat_model: BaseChatModel, **overrides: object) -> Assistant:
+    """The essay's assistant whose language model back end is ``chat_model`` (a fake one)."""
+    bot = Assistant(corpus_dir=CORPUS_DIR, index_dir=index_dir, llm="openai", **overrides)
+    extractive = ExtractiveGenerator(bot.retriever, bot.settings)
+    generator = build_generator(
+        bot.settings, extractive, bot.retriever, bot.checker, chat_model=chat_model, label="fake"
+    )
+    bot.__dict__["generator"] = generator  # a cached property: the fake model instead of a real one
+    return bot
 
 
 def origin(port: int) -> str:

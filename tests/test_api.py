@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.web import create_app
 from assistant.web.security import allowed_origins, frame_ancestors
+from tests.server_fixtures import GatedModel, llm_assistant
 
 if TYPE_CHECKING:
     from tests.server_fixtures import Origins
@@ -93,6 +95,26 @@ def test_stream_sends_each_sentence_then_the_final_answer(live_server: str) -> N
     assert [c["marker"] for c in introduced] == [c["marker"] for c in final["citations"]]
     assert all(c["anchor"].startswith("s-") for c in introduced)
     assert final["answer"] == ask(live_server, QUESTION).json()["answer"]
+
+
+def test_stream_sends_a_models_words_before_it_has_finished(server_bot: Assistant, serve: Serve) -> None:
+    """Each event leaves the server when the core yields it: the model's first words arrive while
+    it is still writing; the verified sentences and the answer follow once it is done."""
+    reply = "Human security is about the security of individuals and communities [1]."
+    model = GatedModel(responses=[reply], first_words=3)
+    bot = llm_assistant(server_bot.settings.index_dir, model)
+    with (
+        serve(create_app(bot=bot)) as base,
+        httpx.stream("POST", f"{base}/api/ask/stream", json={"question": QUESTION}, timeout=60) as response,
+    ):
+        lines = response.iter_lines()
+        first = list(itertools.takewhile(bool, lines))
+        model.gate.set()
+        rest = "\n".join(lines)
+    assert first[0] == "event: token" and json.loads(first[1].removeprefix("data: "))["text"] == "Human"
+    names = [name for name, _ in sse_events(rest)]
+    assert names[-1] == "final" and "sentence" in names
+    assert names.index("sentence") > max(i for i, name in enumerate(names) if name == "token")
 
 
 def test_stream_errors_are_plain_json_statuses(live_server: str) -> None:

@@ -19,18 +19,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 from gradio.utils import get_upload_folder
+from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from assistant import Assistant
 from assistant.config import Settings
-from assistant.generation import ExtractiveGenerator
 from assistant.library import Library
-from assistant.llm import build_generator
 from assistant.verification import FLAG
 from assistant.web import create_app
 
-from .server_fixtures import CORPUS_DIR
+from .server_fixtures import CORPUS_DIR, GatedModel, llm_assistant
 
 if TYPE_CHECKING:
     from tests.server_fixtures import Portals
@@ -515,16 +514,11 @@ DEFINITION = "Defensive deterrence, or deterrence by denial, aims to avoid the k
 INVENTED = "Napoleon invented defensive deterrence in 1805 after the battle of Austerlitz"
 
 
-def llm_bot(essay_index: Path, reply: str, **overrides: object) -> Assistant:
+def llm_bot(
+    essay_index: Path, reply: str, chat_model: BaseChatModel | None = None, **overrides: object
+) -> Assistant:
     """The essay's assistant whose LLM back end is a fake model that always writes ``reply``."""
-    bot = Assistant(corpus_dir=CORPUS_DIR, index_dir=essay_index, llm="openai", **overrides)
-    extractive = ExtractiveGenerator(bot.retriever, bot.settings)
-    model = FakeListChatModel(responses=[reply])
-    generator = build_generator(
-        bot.settings, extractive, bot.retriever, bot.checker, chat_model=model, label="fake"
-    )
-    bot.__dict__["generator"] = generator  # a cached property: the fake model instead of a real one
-    return bot
+    return llm_assistant(essay_index, chat_model or FakeListChatModel(responses=[reply]), **overrides)
 
 
 def test_llm_answers_show_their_safety_net(tabs: Tabs, essay_index: Path, serve: Serve) -> None:
@@ -547,6 +541,28 @@ def test_llm_answers_show_their_safety_net(tabs: Tabs, essay_index: Path, serve:
         expect(reply).not_to_contain_text("moon landing")
         expect(reply.locator("a.qa-marker").first).to_be_visible()  # the extractive answer's quotes
         screenshot(page, "llm-fallback")
+
+
+def test_the_first_words_of_a_model_answer_show_before_it_finishes(
+    tabs: Tabs, essay_index: Path, serve: Serve
+) -> None:
+    """Tokens reach the chat as the model writes them, marked as being checked; the verified
+    answer with its quotes replaces them once the model is done."""
+    model = GatedModel(responses=[f"{DEFINITION} [1]."])
+    bot = llm_bot(essay_index, "", chat_model=model)
+    with serve(create_app(bot=bot)) as base:
+        page = open_chat(tabs, base)
+        page.locator("#qa-question textarea").fill(DETERRENCE)
+        page.locator("#qa-ask").click()
+        drafting = page.locator("#qa-chat .qa-draft")
+        expect(drafting).to_contain_text(" ".join(DEFINITION.split(" ")[:6]), timeout=WAIT_MS)
+        expect(drafting).to_contain_text("checked against the text")
+        expect(page.locator("#qa-chat a.qa-marker")).to_have_count(0)  # nothing verified yet
+        model.gate.set()
+        reply = completed_reply(page, 1)
+        expect(page.locator("#qa-chat .qa-draft")).to_have_count(0)
+        expect(reply).to_contain_text(DEFINITION)
+        expect(reply.locator("a.qa-marker").first).to_be_visible()
 
 
 @pytest.mark.llm

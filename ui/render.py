@@ -84,7 +84,7 @@ def draft_html(text: str) -> str:
     """A language model's answer as it is written, each sentence checked as it ends: the verified
     answer replaces it (a sentence its quotes do not support is marked " (unverified)" meanwhile)."""
     return (
-        '<div class="qa-answer qa-drafting" aria-busy="true">'
+        '<div class="qa-draft" aria-busy="true">'
         '<span class="qa-checking">Being written and checked against the text…</span> '
         f"{escape(text)}</div>"
     )

@@ -230,9 +230,20 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
       let group = null;
       const cited = new Map();
       const sentences = []; // [the sentence's last node, the titles of its sources]
+      let draft = null; // a language model's text as it is written, until the verified answer
       bubble.replaceChildren();
       await readEvents(response.body, (name, data) => {
-        if (name === "sentence") {
+        if (name === "token") {
+          if (!draft) {
+            draft = el("span", { class: "draft" });
+            bubble.replaceChildren(el("span", { class: "checking" }, "Being written and checked against the text… "), draft);
+          }
+          draft.append(data.text);
+        } else if (name === "sentence") {
+          if (draft) {
+            bubble.replaceChildren();
+            draft = null;
+          }
           group ??= sourceGroup(turnNumber, question);
           if (bubble.childNodes.length) bubble.append(" ");
           bubble.append(data.text);
