@@ -31,6 +31,7 @@ from .errors import add_error_handlers
 from .ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
 from .routes import api_router, page_router
 from .runtime import Runtimes
+from .schemas import ADMIN_RESPONSES, LIMITED
 from .security import FrameAncestorsMiddleware, allowed_origins, frame_ancestors
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,8 @@ def create_app(
     add_error_handlers(app)
 
     _add_docs(app)  # before the API router, whose catch-all would answer /api/docs with 404
-    app.include_router(admin_router(library))
-    app.include_router(api_router(runtimes))
+    app.include_router(admin_router(library), responses={**LIMITED, **ADMIN_RESPONSES})
+    app.include_router(api_router(runtimes), responses=LIMITED)
     app.include_router(page_router(runtimes))
     app.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     blocks = build_ui(

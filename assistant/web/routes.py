@@ -110,7 +110,14 @@ def page_router(runtimes: Runtimes) -> APIRouter:
         return runtimes.get(collection) if collection else runtimes.default
 
     # async: answered on the event loop, never waiting for a worker thread that questions hold.
-    @router.get("/healthz", tags=["service"], responses={503: {"description": "Not ready yet."}})
+    @router.get(
+        "/healthz",
+        tags=["service"],
+        responses={
+            503: {"description": "The index is being built, or its store cannot be reached."},
+            500: {"description": "The index could not be built; `problem` says why."},
+        },
+    )
     async def healthz() -> JSONResponse:
         """200 once the index is ready; 503 while it is being built or unreachable, 500 if that failed."""
         runtime = runtimes.default

@@ -54,6 +54,23 @@ def responses(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorResponse, "description": text} for code, text in statuses.items()}
 
 
+# Answered by the middleware in front of every /api/ route.
+LIMITED = responses(
+    {
+        429: "Too many requests from this client; retry after the Retry-After header's seconds.",
+        413: "The request body is over the size limit.",
+    }
+)
+ADMIN_RESPONSES = responses(
+    {
+        400: "The file's type is not readable, or it is not a valid document of its type.",
+        401: "The admin token is missing or wrong: send `Authorization: Bearer <token>`.",
+        403: "Document management over HTTP is off: no admin token is configured on the server.",
+        404: "No such collection or document.",
+        503: "Another process is ingesting this collection; retry later.",
+    }
+)
+
 ERROR_RESPONSES = responses(
     {
         400: "The question is empty or contains control characters.",
