@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.checks import CHECKS as REGISTERED
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import CHECKS as REGISTERED
 
 from assistant import Assistant
 from assistant.web import create_app
