@@ -2,7 +2,8 @@
 
 "What about the second one?" keeps the previous question's frame with the new topic;
 a pronoun ("how would that change...") is replaced by the previous topic; "Why?" or
-"Say more" repeat the previous question and ask for sentences not yet quoted.
+"Say more" repeat the previous question and ask for sentences not yet quoted. A
+question about the text itself ("Who wrote this essay?") is never a follow-up.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ _TOPIC = re.compile(
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(r"\b(it|that|this|they|them|these|those|its|their)\b", re.IGNORECASE)
+# A question about the reading itself (who wrote it, when, its title), whatever was asked before:
+# "this" there is the text, not the last topic. The words name kinds of writing, no subject.
+_ABOUT_THE_TEXT = re.compile(
+    r"\b(this|that|the|your)\s+(essay|text|article|book|document|reading|chapter|passage|speech|"
+    r"paper|piece|story|poem|report|letter|author|writer)\b"
+    r"|\bwho\s+(wrote|is\s+the\s+author\s+of|authored)\b"
+    r"|\b(written|published)\b"
+    r"|\bwhat\s+is\s+(this|it)\s+(called|titled)\b"
+    r"|\b(the\s+)?title\s+of\s+(this|it)\b",
+    re.IGNORECASE,
+)
 _WH_FRAME = re.compile(
     r"^\s*(what|who|how|why|when|where|which)\s+(is|are|was|were|does|do|did|should|would|could|can|will|has|have)"
     r"\s+(the\s+)?",
@@ -71,6 +83,8 @@ def rewrite(question: str, history: list[Message], previous_standalone: str | No
         return Rewrite(question)
     if _MORE.match(question):
         return Rewrite(previous, wants_more=True)
+    if _ABOUT_THE_TEXT.search(question):
+        return Rewrite(question)
     ellipsis = _ELLIPSIS.match(question)
     if ellipsis:
         new_topic = ellipsis.group("topic") or ellipsis.group("topic2")

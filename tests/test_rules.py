@@ -12,7 +12,9 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import CorpusError
+from assistant.followups import rewrite
 from assistant.lexical import expand_aliases
+from assistant.models import Message
 from assistant.profile import Profile, heading_examples, load_profile
 from assistant.questions import analyse, gives_expected, stance_of
 
@@ -163,3 +165,40 @@ def test_the_essay_profile_gives_its_examples(bot: Assistant) -> None:
     assert bot.profile.reading(1) == "the essay"
     assert len(bot.example_questions()) == 4
     assert bot.warm_up_question() in bot.example_questions()
+
+
+# -- follow-ups --------------------------------------------------------------------------------
+
+FOLLOW_UPS = [
+    # (earlier question, follow-up, standalone question, asks for more)
+    ("What does the text say about tariffs?", "Who wrote this essay?", "Who wrote this essay?", False),
+    (
+        "What does the speech say about oil imports?",
+        "When was this published?",
+        "When was this published?",
+        False,
+    ),
+    (
+        "What does the guide say about tabs?",
+        "What is the title of this?",
+        "What is the title of this?",
+        False,
+    ),
+    ("What does the chapter say about seedlings?", "Who is the author?", "Who is the author?", False),
+    ("What is natural selection?", "How does it work?", "How does natural selection work?", False),
+    (
+        "What is the term of a Senator?",
+        "And what about Representatives?",
+        "What is the term of Representatives?",
+        False,
+    ),
+    ("What does the guide say about tabs?", "Why?", "What does the guide say about tabs?", True),
+    ("What does the guide say about tabs?", "How long may a line be?", "How long may a line be?", False),
+]
+
+
+@pytest.mark.parametrize(("earlier", "question", "standalone", "more"), FOLLOW_UPS)
+def test_follow_up_rewrite(earlier: str, question: str, standalone: str, more: bool) -> None:
+    history = [Message("user", earlier), Message("assistant", "An answer. [1]")]
+    result = rewrite(question, history)
+    assert (result.question, result.wants_more) == (standalone, more)
