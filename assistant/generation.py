@@ -114,6 +114,7 @@ HEADING_MAX_WORDS = 12  # a title or heading is short and has no closing punctua
 # this share of the best's probability, and at least FLOOR.
 RELATIVE = 0.65
 FLOOR = 0.3
+SUGGESTED = 2  # example questions a refusal offers
 
 
 @dataclass(frozen=True)
@@ -140,12 +141,14 @@ class ExtractiveGenerator(Generator):
         profile: Profile | None = None,
         model: AnswerModel | None = None,
         about: frozenset[str] = frozenset(),
+        suggestions: Sequence[str] = (),
     ) -> None:
         self.retriever = retriever
         self.settings = settings
         self.profile = profile or Profile()
         self._model = model
         self.about = about  # stems of the documents' titles and authors
+        self.suggestions = list(suggestions)[:SUGGESTED]  # questions a refusal offers instead
 
     @cached_property
     def model(self) -> AnswerModel:
@@ -210,7 +213,11 @@ class ExtractiveGenerator(Generator):
         return f"{reading[:1].upper()}{reading[1:]} {verb} not {rest}"
 
     def _refusal(self, judged: Judged) -> str:
-        """The plainest true reason: a name it never uses, a date or number it never gives, or neither."""
+        """The plainest true reason (a name it never uses, a date or number it never gives, or
+        neither), then what the reader could ask instead."""
+        return f"{self._reason(judged)}{self._instead()}"
+
+    def _reason(self, judged: Judged) -> str:
         question = judged.question
         unknown = [_as_asked(question.info.text, name) for name in question.unknown]
         if unknown:
@@ -221,6 +228,13 @@ class ExtractiveGenerator(Generator):
             wanted = {"date": "a date or time", "number": "a number", "name": "a name"}[question.info.expects]
             return self._does_not(f"give {wanted} for this, so I cannot answer it from the text.")
         return self._does_not("answer this question, so I cannot answer it from the text.")
+
+    def _instead(self) -> str:
+        """ " You could ask, for example: …? Or: …?", from the collection's example questions (not
+        quoted: they may hold quotation marks of their own)."""
+        if not self.suggestions:
+            return ""
+        return " You could ask, for example: " + " Or: ".join(self.suggestions)
 
     # -- choosing sentences ---------------------------------------------------------------
 

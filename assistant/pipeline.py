@@ -200,7 +200,9 @@ class Assistant:
             for doc in self.documents()
             for word in words(f"{doc.title} {doc.metadata.get('author', '')}")
         )
-        return ExtractiveGenerator(self.retriever, self.settings, self.profile, self.answer_model, about)
+        return ExtractiveGenerator(
+            self.retriever, self.settings, self.profile, self.answer_model, about, self.example_questions()
+        )
 
     @cached_property
     def generator(self) -> Generator:

@@ -146,6 +146,11 @@ def test_refusals_name_the_reading_as_the_text(story: Assistant) -> None:
     assert all(a.refused for a in answers)
     assert all("the text" in a.answer.lower() and "essay" not in a.answer.lower() for a in answers)
     assert "“Admiralty”" in answers[2].answer  # the name as asked, not lower-cased
+    # ... and what the reader could ask instead, from the headings here (no profile)
+    assert answers[2].answer.endswith(
+        "You could ask, for example: What does the text say about “The storm”? "
+        "Or: What does the text say about “Morning”?"
+    )
 
 
 def test_the_author_named_in_the_metadata_is_not_an_unknown_name(story: Assistant) -> None:
