@@ -71,6 +71,16 @@ def question_html(question: str) -> str:
     return f'<div class="qa-question">{escape(question)}</div>'
 
 
+def examples_html(questions: Sequence[str]) -> str:
+    """The empty chat's example questions: a labelled list of buttons; ``ui/app.py`` asks a clicked one."""
+    button = '<li><button type="button" class="qa-example">{}</button></li>'
+    items = "".join(button.format(escape(question)) for question in questions)
+    return (
+        '<div class="qa-examples"><p id="qa-examples-title">Or ask one of these:</p>'
+        f'<ul aria-labelledby="qa-examples-title">{items}</ul></div>'
+    )
+
+
 def notice_html(message: str) -> str:
     """A problem with the request (too long, index still building), not an answer."""
     return f'<div class="qa-notice" role="alert"><strong>Not sent.</strong> {escape(message)}</div>'
