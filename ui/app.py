@@ -78,15 +78,23 @@ MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"
 
 
 def theme() -> gr.themes.Base:
-    """Gradio's default theme with system fonts (it would fetch web fonts) and AA-contrast buttons."""
+    """Gradio's default theme with system fonts (it would fetch web fonts) and AA contrast.
+
+    The primary and "stop" buttons are darker (white on Gradio's red 500 is 3.8:1), and so is
+    the light theme's subdued text (the footer's "Use via API" link, a field's info line):
+    Gradio's slate 400 has 2.6:1 on white.
+    """
     return gr.themes.Default(
         primary_hue="blue", neutral_hue="slate", font=SYSTEM_FONTS, font_mono=MONO_FONTS
     ).set(
+        body_text_color_subdued="*neutral_600",
         button_primary_background_fill="*primary_700",
         button_primary_background_fill_hover="*primary_800",
         button_primary_text_color="white",
         button_primary_background_fill_dark="*primary_600",
         button_primary_background_fill_hover_dark="*primary_700",
+        button_cancel_background_fill=gr.themes.colors.red.c700,
+        button_cancel_background_fill_hover=gr.themes.colors.red.c800,
     )
 
 
@@ -356,7 +364,7 @@ def build_ui(
         if admin is None:
             ask_tab = _ask_tab(page, infos)
         else:
-            with gr.Tabs():
+            with gr.Tabs(elem_id="qa-tabs"):
                 with gr.Tab("Ask", id="ask"):
                     ask_tab = _ask_tab(page, infos)
                 with gr.Tab("Manage documents", id="manage", elem_id="qa-admin-tab"):
