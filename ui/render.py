@@ -289,7 +289,11 @@ def documents_table_html(infos: Sequence[DocumentRow]) -> str:
 
 
 def status_html(lines: Sequence[str], *, ok: bool) -> str:
-    """The outcome of an admin action: one line per file or document, green when all went well."""
+    """The outcome of an admin action: one line per file or document, green when all went well.
+
+    The live region is a box around the list: a role on the list itself would hide its items'
+    list semantics from screen readers.
+    """
     kind, role = ("qa-status-ok", "status") if ok else ("qa-status-error", "alert")
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return f'<ul class="qa-status {kind}" role="{role}">{items}</ul>'
+    return f'<div class="qa-status {kind}" role="{role}"><ul>{items}</ul></div>'
