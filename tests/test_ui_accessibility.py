@@ -4,8 +4,8 @@ axe-core (bundled with axe-playwright-python, so nothing is fetched) runs its de
 set, WCAG 2 A/AA and best practices, on the chat, the embed page, the reading view and the
 "Manage documents" tab, empty and, for the chats, after an answer. Any violation fails, whatever
 its impact: the message lists each rule, its impact and the elements it found. The session's
-server, the browser and the page helpers are those of ``tests/test_ui_browser.py``; a second
-server has an admin token, for the tab.
+server and browser are the browser tests' (``tests/server_fixtures.py``, ``tests/browser_fixtures.py``),
+and so are the chat's helpers; a second server has an admin token, for the tab.
 """
 
 from __future__ import annotations
@@ -26,26 +26,11 @@ from assistant.api import create_app
 from assistant.config import Settings
 from assistant.library import Library
 
-from . import test_ui_browser
+from .browser_fixtures import CHROMIUM, Tabs
 from .server_fixtures import CORPUS_DIR, SCREENSHOTS
-from .test_ui_browser import (
-    CHROMIUM,
-    FOLLOW_UP,
-    GRADIO_NOISE,
-    PHONE,
-    QUESTION,
-    WAIT_MS,
-    Tabs,
-    ask_in_chat,
-    open_chat,
-)
+from .test_ui_browser import FOLLOW_UP, GRADIO_NOISE, PHONE, QUESTION, WAIT_MS, ask_in_chat, open_chat
 
-pytest_plugins = ["tests.server_fixtures"]
-
-# The browser tests' fixtures, reused rather than copied: a headless Chromium, and pages that must not
-# fetch anything from outside 127.0.0.1.
-browser = test_ui_browser.browser
-tabs = test_ui_browser.tabs
+pytest_plugins = ["tests.server_fixtures", "tests.browser_fixtures"]
 
 pytestmark = [
     pytest.mark.browser,
