@@ -21,7 +21,7 @@ import pytest
 from gradio.utils import get_upload_folder
 from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
 from assistant import Assistant
 from assistant.config import Settings
@@ -29,24 +29,15 @@ from assistant.library import Library
 from assistant.verification import FLAG
 from assistant.web import create_app
 
+from .browser_fixtures import CHROMIUM, DESKTOP, Tabs
 from .server_fixtures import CORPUS_DIR, GatedModel, llm_assistant
 
 if TYPE_CHECKING:
     from tests.server_fixtures import Portals
 
-pytest_plugins = ["tests.server_fixtures"]
+pytest_plugins = ["tests.server_fixtures", "tests.browser_fixtures"]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 DOC_ID = "values-in-foreign-policy"
 ESSAY_TITLE = "Values In Foreign Policy"
@@ -56,7 +47,6 @@ WAIT_MS = 30_000
 
 # A reply bubble once it is complete (streaming answers carry .qa-streaming until the last sentence).
 REPLY = "#qa-chat :is(.qa-answer:not(.qa-streaming), .qa-refusal, .qa-notice)"
-LOCAL = re.compile(r"^(http://127\.0\.0\.1:\d+/|data:|blob:|about:|chrome-error:)")
 
 # Gradio's queue trips pandas deprecation warnings on every event; they are not ours to fix.
 GRADIO_NOISE = "ignore::DeprecationWarning:gradio.queueing"
@@ -66,48 +56,6 @@ pytestmark = [
     pytest.mark.filterwarnings(GRADIO_NOISE),
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install -y chromium"),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-class Tabs:
-    """Opens pages in fresh browser contexts and records every URL they request."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[BrowserContext] = []
-        self.requests: list[str] = []
-        self.console: list[str] = []
-
-    def open(self, url: str, viewport: dict[str, int] = DESKTOP) -> Page:
-        context = self.browser.new_context(viewport=viewport)  # type: ignore[arg-type]
-        context.on("request", lambda request: self.requests.append(request.url))
-        self.contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda message: self.console.append(message.text))
-        page.goto(url, wait_until="domcontentloaded")
-        return page
-
-    def external(self) -> list[str]:
-        return [url for url in self.requests if not LOCAL.match(url)]
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture
-def tabs(browser: Browser) -> Iterator[Tabs]:
-    opened = Tabs(browser)
-    yield opened
-    opened.close()
-    assert opened.external() == [], "the pages must work offline: nothing may be fetched from outside"
 
 
 def screenshot(page: Page, name: str) -> None:

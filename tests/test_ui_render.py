@@ -13,6 +13,7 @@ from ui.render import (
     answer_html,
     answer_markdown,
     documents_table_html,
+    examples_html,
     sources_html,
     status_html,
 )
@@ -125,6 +126,8 @@ def test_markup_in_titles_quotes_and_questions_is_shown_as_text() -> None:
     table = documents_table_html([_info(title=f"Notes {HOSTILE}", format=HOSTILE)])
     assert "<script" not in table and "Notes &lt;script&gt;" in table
     assert "<script" not in status_html([f"{HOSTILE}.md: not added."], ok=False)
+    examples = examples_html([f"What is {HOSTILE}?"])
+    assert "<script" not in examples and "What is &lt;script&gt;" in examples
 
 
 def test_a_title_cannot_break_out_of_an_attribute() -> None:
@@ -200,3 +203,15 @@ def test_the_documents_table_shows_format_pages_chunks_and_state() -> None:
     assert ">12<" in rows[1] and ">80<" in rows[1] and "re-index it" in rows[1]
     assert "not indexed yet" in rows[2]
     assert "no documents yet" in documents_table_html([])
+
+
+def test_examples_and_admin_messages_are_real_lists() -> None:
+    """A role on a <ul> would take its items out of the list for screen readers (axe-core rules)."""
+    button = r'<li><button type="button" class="qa-example">[^<]+</button></li>'
+    examples = examples_html(["Who?", "Why?"])
+    assert re.search(rf'<ul aria-labelledby="qa-examples-title">({button}){{2}}</ul>', examples)
+    assert '<p id="qa-examples-title">' in examples
+    status = status_html(["a.md: added", "b.md: added"], ok=True)
+    assert re.fullmatch(
+        r'<div class="qa-status qa-status-ok" role="status"><ul>(<li>[^<]+</li>){2}</ul></div>', status
+    )

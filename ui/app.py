@@ -38,6 +38,7 @@ from .render import (
     answer_markdown,
     corpus_title,
     draft_html,
+    examples_html,
     notice_html,
     pending_html,
     question_html,
@@ -63,8 +64,16 @@ QUEUE_CONCURRENCY = 8
 HEAD = '<link rel="stylesheet" href="ui-static/app.css">\n<script src="ui-static/app.js" defer></script>'
 GENERATOR_LABELS = {"extractive": "Quotations only (extractive)"}
 MODEL_LABEL = "Language model, verified"
-# The examples come from the collection's profile, or from its documents' headings.
-EXAMPLES_PLACEHOLDER = "**Ask a question**, or pick one of these:"
+# The examples come from the collection's profile, or from its documents' headings. They are our
+# own buttons under the chat, not the Chatbot's examples: Gradio puts those buttons in a
+# role="list" without list items, which screen readers cannot read as a list (axe-core's
+# aria-required-children).
+EXAMPLES_PLACEHOLDER = "**Ask a question**, or pick one of the examples below."
+# A click on an example sends its text as the event's data (gr.EventData.question).
+EXAMPLE_CLICKS = """element.addEventListener("click", (event) => {
+    const example = event.target instanceof Element ? event.target.closest("button.qa-example") : null;
+    if (example) trigger("click", {question: example.textContent});
+});"""
 PLACEHOLDER = "**Ask a question** about the documents of this collection."
 
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
@@ -72,15 +81,23 @@ MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"
 
 
 def theme() -> gr.themes.Base:
-    """Gradio's default theme with system fonts (it would fetch web fonts) and AA-contrast buttons."""
+    """Gradio's default theme with system fonts (it would fetch web fonts) and AA contrast.
+
+    The primary and "stop" buttons are darker (white on Gradio's red 500 is 3.8:1), and so is
+    the light theme's subdued text (the footer's "Use via API" link, a field's info line):
+    Gradio's slate 400 has 2.6:1 on white.
+    """
     return gr.themes.Default(
         primary_hue="blue", neutral_hue="slate", font=SYSTEM_FONTS, font_mono=MONO_FONTS
     ).set(
+        body_text_color_subdued="*neutral_600",
         button_primary_background_fill="*primary_700",
         button_primary_background_fill_hover="*primary_800",
         button_primary_text_color="white",
         button_primary_background_fill_dark="*primary_600",
         button_primary_background_fill_hover_dark="*primary_700",
+        button_cancel_background_fill=gr.themes.colors.red.c700,
+        button_cancel_background_fill_hover=gr.themes.colors.red.c800,
     )
 
 
@@ -277,17 +294,33 @@ class Page:
     def ask(
         self, question: str, turns: list[Turn], name: str, documents: list[str], generator: str | None
     ) -> Iterator[tuple[Any, ...]]:
-        yield from self.chat(name).ask(question, turns, documents, generator)
+        """(question box, *view, examples)."""
+        for shown in self.chat(name).ask(question, turns, documents, generator):
+            yield (*shown, self.examples(name, shown[2]))
 
     def ask_example(
-        self, turns: list[Turn], name: str, documents: list[str], generator: str | None, event: gr.SelectData
+        self, turns: list[Turn], name: str, documents: list[str], generator: str | None, event: gr.EventData
     ) -> Iterator[tuple[Any, ...]]:
-        yield from self.chat(name).ask(str(event.value["text"]), turns, documents, generator)
+        """An example's button was clicked: its text is asked as if typed."""
+        yield from self.ask(str(getattr(event, "question", "")), turns, name, documents, generator)
 
     def retry(
         self, turns: list[Turn], name: str, documents: list[str], generator: str | None
-    ) -> Iterator[View]:
-        yield from self.chat(name).retry(turns, documents, generator)
+    ) -> Iterator[tuple[Any, ...]]:
+        """(*view, examples)."""
+        for shown in self.chat(name).retry(turns, documents, generator):
+            yield (*shown, self.examples(name, shown[1]))
+
+    def clear(self, name: str) -> tuple[Any, ...]:
+        """A new conversation: (*view, examples)."""
+        return (*Chat.clear(), self.examples(name, []))
+
+    def examples(self, name: str, turns: list[Turn]) -> Any:
+        """The example questions, shown while the conversation is empty (as the Chatbot showed its own)."""
+        questions = [] if turns else self.library.assistant(name).example_questions()
+        if not questions:
+            return gr.update(visible=False)
+        return gr.update(value=examples_html(questions), visible=True)
 
     # -- what depends on the collection --------------------------------------------------
 
@@ -297,9 +330,10 @@ class Page:
         infos = self.documents(name)
         chatbot = gr.update(value=[], **self.chatbot_props(name))
         header = _header(infos, name, self.library.default)
-        return header, chatbot, [], EMPTY_SOURCES, "", gr.update(**_filter(infos))
+        examples = self.examples(name, [])
+        return header, chatbot, [], EMPTY_SOURCES, "", examples, gr.update(**_filter(infos))
 
-    def load(self, request: gr.Request) -> tuple[Any, ...]:
+    def load(self, turns: list[Turn], request: gr.Request) -> tuple[Any, ...]:
         """A page opens: the collections as they are now; ``?collection=NAME`` picks one."""
         names = [info.name for info in self.library.collections()]
         wanted = request.query_params.get("collection") if request else None
@@ -307,18 +341,17 @@ class Page:
         infos = self.documents(name)
         picker = gr.Dropdown(choices=names, value=name, visible=len(names) > 1)
         chatbot = gr.update(**self.chatbot_props(name))  # the conversation itself is left alone
-        return picker, _header(infos, name, self.library.default), chatbot, gr.update(**_filter(infos))
+        header = _header(infos, name, self.library.default)
+        return picker, header, chatbot, self.examples(name, turns), gr.update(**_filter(infos))
 
     def refresh_filter(self, name: str, chosen: list[str] | None) -> Any:
         """The document filter after documents were added or removed; still-present choices are kept."""
         return gr.update(**_filter(self.documents(name), chosen))
 
     def chatbot_props(self, name: str) -> dict[str, Any]:
-        """The empty chat's examples (the collection's own) and invitation."""
+        """The empty chat's invitation; it points to the collection's examples when there are some."""
         examples = self.library.assistant(name).example_questions()
-        if examples:
-            return {"examples": [{"text": q} for q in examples], "placeholder": EXAMPLES_PLACEHOLDER}
-        return {"examples": None, "placeholder": PLACEHOLDER}
+        return {"placeholder": EXAMPLES_PLACEHOLDER if examples else PLACEHOLDER}
 
 
 def _filter(infos: Sequence[DocumentInfo], chosen: Sequence[str] | None = None) -> dict[str, Any]:
@@ -374,7 +407,7 @@ def build_ui(
         if admin is None:
             ask_tab = _ask_tab(page, infos)
         else:
-            with gr.Tabs():
+            with gr.Tabs(elem_id="qa-tabs"):
                 with gr.Tab("Ask", id="ask"):
                     ask_tab = _ask_tab(page, infos)
                 with gr.Tab("Manage documents", id="manage", elem_id="qa-admin-tab"):
@@ -384,7 +417,12 @@ def build_ui(
                     page.refresh_filter, [collection, ask_tab.documents], [ask_tab.documents], **PRIVATE
                 )
         _wire_ask_tab(page, ask_tab, collection, header)
-        demo.load(page.load, None, [collection, header, ask_tab.chatbot, ask_tab.documents], **PRIVATE)
+        demo.load(
+            page.load,
+            [ask_tab.turns],
+            [collection, header, ask_tab.chatbot, ask_tab.examples, ask_tab.documents],
+            **PRIVATE,
+        )
         served = page.serve(default)
         _api_endpoint(served.bot, served.ready)
 
@@ -410,6 +448,7 @@ class AskTab:
     clear: gr.Button
     markdown: gr.Code
     sources: gr.HTML
+    examples: gr.HTML  # example questions under the empty chat
     documents: gr.Dropdown  # the document filter
     generator: gr.Radio
     turns: gr.State
@@ -444,6 +483,13 @@ def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
                 group_consecutive_messages=False,
                 **page.chatbot_props(page.library.default),
             )
+            shown = page.examples(page.library.default, [])
+            examples = gr.HTML(
+                shown.get("value", ""),
+                visible=shown["visible"],
+                elem_id="qa-examples",
+                js_on_load=EXAMPLE_CLICKS,
+            )
             with gr.Row(elem_id="qa-ask-row"):
                 question = gr.Textbox(
                     label="Your question",
@@ -469,7 +515,7 @@ def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
                 )
         with gr.Column(scale=2, min_width=300):
             sources = gr.HTML(EMPTY_SOURCES, elem_id="qa-sources", js_on_load=None)
-    return AskTab(chatbot, question, ask, retry, clear, markdown, sources, only, generator, turns)
+    return AskTab(chatbot, question, ask, retry, clear, markdown, sources, examples, only, generator, turns)
 
 
 def _generator_choice(library: Library) -> gr.Radio:
@@ -487,19 +533,18 @@ def _generator_choice(library: Library) -> gr.Radio:
 
 def _wire_ask_tab(page: Page, tab: AskTab, collection: gr.Dropdown, header: gr.HTML) -> None:
     options = [collection, tab.documents, tab.generator]
-    asked = [tab.question, *tab.view]
+    shown = [*tab.view, tab.examples]
+    asked = [tab.question, *shown]
     tab.ask.click(page.ask, [tab.question, tab.turns, *options], asked, api_name="chat_ask", **PRIVATE)
     tab.question.submit(
         page.ask, [tab.question, tab.turns, *options], asked, api_name="chat_submit", **PRIVATE
     )
-    tab.chatbot.example_select(
-        page.ask_example, [tab.turns, *options], asked, api_name="chat_example", **PRIVATE
-    )
-    tab.retry.click(page.retry, [tab.turns, *options], tab.view, api_name="chat_retry", **PRIVATE)
-    tab.clear.click(Chat.clear, None, tab.view, api_name="chat_clear", **PRIVATE)
-    tab.chatbot.clear(Chat.clear, None, tab.view, api_name="chat_trash", **PRIVATE)  # the chat's own bin icon
+    tab.examples.click(page.ask_example, [tab.turns, *options], asked, api_name="chat_example", **PRIVATE)
+    tab.retry.click(page.retry, [tab.turns, *options], shown, api_name="chat_retry", **PRIVATE)
+    tab.clear.click(page.clear, [collection], shown, api_name="chat_clear", **PRIVATE)
+    tab.chatbot.clear(page.clear, [collection], shown, api_name="chat_trash", **PRIVATE)  # its bin icon
     # .input, not .change: the page load sets the collection too, and must not end a conversation.
-    collection.input(page.switch, [collection], [header, *tab.view, tab.documents], **PRIVATE)
+    collection.input(page.switch, [collection], [header, *shown, tab.documents], **PRIVATE)
 
 
 def _header(infos: Sequence[DocumentInfo], name: str, default: str) -> str:

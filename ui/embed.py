@@ -36,6 +36,9 @@ def embed_page(
 ) -> str:
     """The complete HTML of ``/embed``; paths are relative so it works under any mount prefix.
 
+    The page's heading is for screen readers only: inside a portal's frame, the portal's page
+    already shows the reading's title, and the frame's height is better spent on the chat.
+
     ``collection`` (already checked to exist) makes the page ask that collection's API.
     """
     title = escape(title)
@@ -58,6 +61,7 @@ def embed_page(
 <body{body_data}>
 <div class="embed">
   <main class="chat" aria-label="Questions about {title}">
+    <h1 class="visually-hidden">Ask about {title}</h1>
     <div class="toolbar">
       <button type="button" id="sources-toggle" aria-expanded="false" aria-controls="drawer">Sources
         (<span id="sources-count">0</span>)</button>

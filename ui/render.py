@@ -71,6 +71,16 @@ def question_html(question: str) -> str:
     return f'<div class="qa-question">{escape(question)}</div>'
 
 
+def examples_html(questions: Sequence[str]) -> str:
+    """The empty chat's example questions: a labelled list of buttons; ``ui/app.py`` asks a clicked one."""
+    button = '<li><button type="button" class="qa-example">{}</button></li>'
+    items = "".join(button.format(escape(question)) for question in questions)
+    return (
+        '<div class="qa-examples"><p id="qa-examples-title">Or ask one of these:</p>'
+        f'<ul aria-labelledby="qa-examples-title">{items}</ul></div>'
+    )
+
+
 def notice_html(message: str) -> str:
     """A problem with the request (too long, index still building), not an answer."""
     return f'<div class="qa-notice" role="alert"><strong>Not sent.</strong> {escape(message)}</div>'
@@ -282,7 +292,11 @@ def documents_table_html(infos: Sequence[DocumentRow]) -> str:
 
 
 def status_html(lines: Sequence[str], *, ok: bool) -> str:
-    """The outcome of an admin action: one line per file or document, green when all went well."""
+    """The outcome of an admin action: one line per file or document, green when all went well.
+
+    The live region is a box around the list: a role on the list itself would hide its items'
+    list semantics from screen readers.
+    """
     kind, role = ("qa-status-ok", "status") if ok else ("qa-status-error", "alert")
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return f'<ul class="qa-status {kind}" role="{role}">{items}</ul>'
+    return f'<div class="qa-status {kind}" role="{role}"><ul>{items}</ul></div>'
