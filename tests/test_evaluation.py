@@ -16,10 +16,11 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from assistant import Assistant
+import assistant
+from assistant import Assistant, EvaluationError
 from assistant.cli import build_parser
 from assistant.config import Settings
-from assistant.errors import BackendError, EvaluationError
+from assistant.errors import AssistantError, BackendError
 from assistant.evaluation import (
     COMPARED,
     DEFAULT_QUESTIONS,
@@ -63,6 +64,10 @@ def test_the_development_set_is_valid_and_covers_every_kind() -> None:
     kinds = {r.kind for r in records}
     assert {"factual", "paraphrased", "multi_passage", "follow_up", "unanswerable", "false_premise",
             "out_of_scope"} <= kinds  # fmt: skip
+
+
+def test_evaluation_error_is_exported_with_the_other_errors() -> None:
+    assert "EvaluationError" in assistant.__all__ and issubclass(EvaluationError, AssistantError)
 
 
 def test_a_bad_record_is_reported_with_its_line(tmp_path: Path) -> None:
