@@ -50,6 +50,7 @@ from ui.reading import reading_page
 from ui.render import corpus_title
 
 from .admin import ADMIN_PREFIX, admin_router
+from .backends import BackendName
 from .chunking import document_sentences, paragraph_spans
 from .config import PACKAGE_DIR, Settings
 from .errors import (
@@ -133,7 +134,7 @@ class AskRequest(BaseModel):
         description="Answer only from these documents (doc_ids from GET .../documents); all when omitted.",
         examples=[["my-reading"]],
     )
-    generator: Literal["extractive", "llamacpp", "openai", "ollama"] | None = Field(
+    generator: BackendName | None = Field(
         default=None,
         description="Who writes the answer: the configured back end by default, or 'extractive' "
         "(quotations only) when a language model is configured.",

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .backends import EXTRACTIVE, BackendName
 from .errors import ConfigError
 
 # Nothing phones home, whoever imports us and whatever the shell says.
@@ -77,8 +78,8 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
     history_turns: int = Field(default=8, ge=0, le=100)
 
-    # Optional LLM back ends (see the README); the default needs no model.
-    llm: Literal["extractive", "llamacpp", "openai", "ollama"] = "extractive"
+    # Optional LLM back ends (see the README and assistant.backends); the default needs no model.
+    llm: BackendName = EXTRACTIVE
     llm_model: str | None = None  # model name, or a GGUF file path for llamacpp
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None

@@ -22,12 +22,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from . import metrics
-from .config import Settings
+from . import backends, metrics
 from .errors import AssistantError, EvaluationError, QuestionError
 from .models import Answer
 
@@ -43,7 +42,6 @@ RETRIEVAL_K = 5
 NAIVE_MIN_COSINE = 0.35
 # Metrics where a smaller value is better: a baseline comparison flags a rise.
 LOWER_IS_BETTER = ("false_refusal", "invalid_marker", "uncited", "hallucinated", "latency", "length")
-GENERATORS: tuple[str, ...] = get_args(Settings.model_fields["llm"].annotation)  # extractive, llamacpp...
 # The headline metrics of each generator in ``--compare``, in table order.
 COMPARED = (
     "answer.gold_quote_hit",
@@ -434,10 +432,11 @@ _COUNT = re.compile(r"(?<![\w.])\d+(?![\w.])")  # "Only 2 of 5", not the digits 
 def generator_names(text: str) -> list[str]:
     """``--compare extractive,llamacpp``: known generator names, in order, each once."""
     names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    unknown = [n for n in names if n not in GENERATORS]
+    known = backends.names()
+    unknown = [n for n in names if n not in known]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
-            f"unknown generator {', '.join(unknown) or '(none given)'}; choose from {', '.join(GENERATORS)}"
+            f"unknown generator {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}"
         )
     return names
 
@@ -492,7 +491,7 @@ def _compared_generator(
         report = evaluate(bot, records, pairs=None, baseline=False, progress=progress)
     chosen = {m: report["aggregates"][m] for m in COMPARED if m in report["aggregates"]}
     row: dict[str, Any] = {"generator": name, "label": label, "metrics": chosen, "seconds": report["seconds"]}
-    if name != "extractive":
+    if name != backends.EXTRACTIVE:
         row["metrics"].update(backend_metrics(report["results"], label))
         row["notices"] = notice_counts(report["results"])
     return row
@@ -615,7 +614,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--compare",
         type=generator_names,
         metavar="GEN,GEN",
-        help=f"also run these generators ({', '.join(GENERATORS)}) on the same questions and compare them",
+        help=f"also run these generators ({', '.join(backends.names())}) on the same questions, side by side",
     )
 
 

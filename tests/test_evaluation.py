@@ -18,6 +18,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 import assistant
 from assistant import Assistant, EvaluationError
+from assistant.backends import make_chat_model
 from assistant.cli import build_parser
 from assistant.config import Settings
 from assistant.errors import AssistantError, BackendError
@@ -33,7 +34,7 @@ from assistant.evaluation import (
     run_from_args,
 )
 from assistant.generation import Generator
-from assistant.llm import build_generator, make_chat_model
+from assistant.llm import build_generator
 from assistant.metrics import citation_scores, cohen_kappa, retrieval_scores, token_f1
 from assistant.models import Passage
 from assistant.reports import markdown, write_reports

@@ -22,10 +22,11 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field
 
 from assistant import Answer, Assistant, QuestionError
+from assistant.backends import make_chat_model
 from assistant.config import Settings
 from assistant.errors import BackendError
 from assistant.generation import ExtractiveGenerator
-from assistant.llm import LLMGenerator, build_generator, make_chat_model
+from assistant.llm import LLMGenerator, build_generator
 from assistant.models import Message
 from assistant.verification import FLAG, LiveVerifier, parse, parse_answer, segments, verify
 
