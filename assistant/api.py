@@ -52,7 +52,7 @@ from ui.render import corpus_title
 from .admin import ADMIN_PREFIX, admin_router
 from .backends import BackendName
 from .chunking import document_sentences, paragraph_spans
-from .config import PACKAGE_DIR, Settings
+from .config import DEFAULT_QUEUE_CONCURRENCY, DEFAULT_QUEUE_SIZE, PACKAGE_DIR, Settings
 from .errors import (
     AccessError,
     AssistantError,
@@ -68,6 +68,7 @@ from .errors import (
 )
 from .library import Library
 from .models import Answer, Document
+from .models import Message as HistoryMessage
 from .pipeline import Assistant
 from .ratelimit import (
     DEFAULT_BURST,
@@ -82,8 +83,6 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 # More than a body under the size limit can hold; the assistant keeps only its history window.
 MAX_HISTORY_MESSAGES = 10_000
-DEFAULT_QUEUE_SIZE = 64  # Gradio events waiting at once; more get "queue full" (503)
-DEFAULT_QUEUE_CONCURRENCY = 8  # Gradio events answered at once
 
 # The pages of our own carry no inline script or style, so they can forbid both.
 PAGE_CSP = (
@@ -109,13 +108,6 @@ _ERROR_STATUS: tuple[tuple[type[AssistantError], int, str], ...] = (
 
 
 # -- request and response models ---------------------------------------------------------
-
-
-class HistoryMessage(BaseModel):
-    """One earlier turn; assistant turns are the plain ``answer`` text of earlier answers."""
-
-    role: Literal["user", "assistant"]
-    content: str
 
 
 class AskRequest(BaseModel):
@@ -278,10 +270,12 @@ class Runtime:
     def ask(self, request: AskRequest) -> Answer:
         """``Assistant.ask``, with a failing store turned into 503 and a background recovery."""
         bot = self.assistant()
-        history = [message.model_dump() for message in request.history]
         try:
             return bot.ask(
-                request.question, history=history, documents=request.documents, generator=request.generator
+                request.question,
+                history=request.history,
+                documents=request.documents,
+                generator=request.generator,
             )
         except IndexBusyError:
             raise

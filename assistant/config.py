@@ -8,6 +8,7 @@ reported by name, with the value, as a :class:`~assistant.errors.ConfigError`.
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 from pathlib import Path
@@ -37,6 +38,10 @@ def _bundled(name: str) -> Path:
             return candidate
     return PROJECT_DIR / name
 
+
+# The web app's Gradio queue: events waiting at once (more get 503 "queue full"), events answered at once.
+DEFAULT_QUEUE_SIZE = 64
+DEFAULT_QUEUE_CONCURRENCY = 8
 
 COLLECTION_NAME_RULE = "use 3-60 ASCII letters, digits, '-' or '_'"
 
@@ -70,8 +75,8 @@ class Settings(BaseSettings):
     # Document management over HTTP (upload, remove, re-index) needs this token; without it, it is off.
     admin_token: SecretStr | None = None
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
-    queue_size: int = Field(default=64, ge=1, le=10_000)
-    queue_concurrency: int = Field(default=8, ge=1, le=256)
+    queue_size: int = Field(default=DEFAULT_QUEUE_SIZE, ge=1, le=10_000)
+    queue_concurrency: int = Field(default=DEFAULT_QUEUE_CONCURRENCY, ge=1, le=256)
     chunk_chars: int = Field(default=700, ge=100, le=4000)
     top_k: int = Field(default=6, ge=1, le=50)
     max_quotes: int = Field(default=3, ge=1, le=8)
@@ -107,6 +112,15 @@ class Settings(BaseSettings):
             if entry != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", entry):
                 raise ValueError(f"{entry!r} is not an origin; use scheme://host[:port] or *")
         return value
+
+    def is_admin_token(self, given: str | None) -> bool:
+        """Whether ``given`` is the admin token; never while none is configured (management is off).
+
+        The comparison takes the same time however much of a guess is right.
+        """
+        if self.admin_token is None:
+            return False
+        return hmac.compare_digest((given or "").encode(), self.admin_token.get_secret_value().encode())
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import backends, metrics
 from .errors import AssistantError, EvaluationError, QuestionError
-from .models import Answer
+from .models import Answer, Message
 
 if TYPE_CHECKING:
     from .pipeline import Assistant
@@ -59,19 +59,13 @@ COMPARED = (
 )
 
 
-class HistoryMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: str
-    content: str
-
-
 class QuestionRecord(BaseModel):
     """One line of a question-set JSONL file."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
     question: str
-    history: list[HistoryMessage] = []
+    history: list[Message] = []
     answerable: bool
     gold_quotes: list[str] = []
     gold_answers: list[str] = []
@@ -354,9 +348,8 @@ def evaluate(
     for number, record in enumerate(records, start=1):
         if progress:
             _progress_bar(number, len(records))
-        history = [m.model_dump() for m in record.history]
         try:
-            answer = bot.ask(record.question, history)
+            answer = bot.ask(record.question, record.history)
         except QuestionError as exc:
             raise EvaluationError(f"{record.id}: the assistant rejected the question: {exc}") from None
         results.append(scorer.score(record, answer))

@@ -15,7 +15,10 @@ Role = Literal["user", "assistant"]
 
 @dataclass(frozen=True)
 class Message:
-    """One turn of a conversation."""
+    """One earlier turn of a conversation; assistant turns are the plain ``answer`` text of earlier answers.
+
+    The one history message of the library, the HTTP API's request body and the question sets.
+    """
 
     role: Role
     content: str

@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -248,7 +249,7 @@ def questions() -> list[tuple[str, list[dict[str, str]]]]:
     """The development questions as (question, history) pairs."""
     from assistant.evaluation import load_questions
 
-    return [(r.question, [m.model_dump() for m in r.history]) for r in load_questions(DEV_QUESTIONS)]
+    return [(r.question, [asdict(m) for m in r.history]) for r in load_questions(DEV_QUESTIONS)]
 
 
 def essay_assistant(index_dir: Path, **settings: Any) -> Any:
