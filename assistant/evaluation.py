@@ -129,6 +129,8 @@ class QuestionResult:
     answer: str
     generator: str
     notice: str
+    verification: dict[str, int] | None  # Answer.verification
+    fallback: str | None
     citations: list[dict[str, Any]]
     sentences: list[dict[str, Any]]
     retrieval: dict[str, float]
@@ -194,6 +196,8 @@ class Scorer:
             answer=answer.answer,
             generator=answer.generator,
             notice=answer.notice,
+            verification=asdict(answer.verification) if answer.verification else None,
+            fallback=answer.fallback,
             citations=[
                 {**asdict(c), "exact": self.texts.get(c.doc_id, "")[c.start : c.end] == c.quote}
                 for c in answer.citations
@@ -415,11 +419,9 @@ def _progress_bar(done: int, total: int) -> None:
 
 AssistantFactory = Callable[[str], "Assistant"]  # a generator name -> an assistant that uses it
 
-# How llm.py's notices give the counts of a verified answer (Answer has no structured field for them).
-_FELL_BACK = re.compile(r"Only (\d+) of (\d+) sentences")
-_REMOVED = re.compile(r"(\d+) sentences? not supported by the text removed")
-_FLAGGED = re.compile(r"(\d+) sentences? of the model's answer marked")
-_COUNT = re.compile(r"(?<![\w.])\d+(?![\w.])")  # "Only 2 of 5", not the digits of "python3.11" or "Q4_1"
+# The numbers of a notice, masked so that alike notices add up in the list shown to people:
+# "Only 2 of 5", not the digits of "python3.11" or "Q4_1".
+_COUNT = re.compile(r"(?<![\w.])\d+(?![\w.])")
 
 
 def generator_names(text: str) -> list[str]:
@@ -495,32 +497,20 @@ def backend_metrics(results: list[dict[str, Any]], label: str) -> dict[str, dict
 
     ``llm.fallback_rate``: answers not written by the back end ``label`` (fallbacks to the
     extractive answer, and questions the model is never asked, such as greetings).
-    ``llm.unverified_sentence_rate``: of the sentences the model wrote, the share verification
-    removed or flagged, over the answers whose notice gives the counts (a model refusal, a
-    failure or a timeout does not).
+    ``llm.unverified_sentence_rate``: of the sentences the model wrote, the share its cited
+    passages do not support (removed, flagged, or the reason for a fallback), over the answers
+    that were verified (``Answer.verification``; not a model refusal, failure or timeout).
     """
     unverified = []
     for result in results:
-        counts = _verification_counts(result, label)
+        counts = result["verification"]
         if counts is not None:
-            bad, written = counts
-            unverified += [1.0] * bad + [0.0] * (written - bad)
+            supported = counts["supported"]
+            unverified += [1.0] * (counts["sentences"] - supported) + [0.0] * supported
     return {
         "llm.fallback_rate": _stat([float(r["generator"] != label) for r in results]),
         "llm.unverified_sentence_rate": _stat(unverified),
     }
-
-
-def _verification_counts(result: dict[str, Any], label: str) -> tuple[int, int] | None:
-    """(sentences removed or flagged, sentences the model wrote), if the answer tells."""
-    notice = result["notice"]
-    if result["generator"] != label:
-        fell_back = _FELL_BACK.search(notice)
-        return (int(fell_back[2]) - int(fell_back[1]), int(fell_back[2])) if fell_back else None
-    removed, flagged = _REMOVED.search(notice), _FLAGGED.search(notice)
-    bad = int(removed[1]) if removed else int(flagged[1]) if flagged else 0
-    # Removed sentences are gone from the answer; flagged ones are still in it.
-    return bad, len(result["sentences"]) + (bad if removed else 0)
 
 
 def notice_counts(results: list[dict[str, Any]]) -> dict[str, int]:

@@ -41,7 +41,7 @@ from .errors import BackendError
 from .generation import Draft, ExtractiveGenerator, Generator, Request
 from .grounding import SupportChecker
 from .lexical import content_words
-from .models import Message, Passage
+from .models import Fallback, Message, Passage, VerificationCounts
 from .prompts import Prompts
 from .retrieval import Retriever
 from .verification import LiveVerifier, Verification, Verifier
@@ -227,49 +227,69 @@ class LLMGenerator(Generator):
         except TimeoutError:
             yield self._fallback(
                 request,
+                "timeout",
                 f"The language model ({self.name}) did not answer within {self.settings.llm_timeout:g} s",
             )
             return
         except Exception as exc:
             reason = self._describe(exc)
             log.warning("The language model %s failed: %s", self.name, reason)
-            yield self._fallback(request, f"The language model ({self.name}) failed: {reason}")
+            yield self._fallback(request, "model_error", f"The language model ({self.name}) failed: {reason}")
             return
         yield self._decide(request, verifier.verify(live.text))
 
     def _decide(self, request: Request, verification: Verification) -> Draft:
         checked = verification.checked
         if verification.refusal:
-            return self._fallback(request, "The language model found no answer in the passages")
+            return self._fallback(
+                request, "model_refused", "The language model found no answer in the passages"
+            )
         if not checked:
-            return self._fallback(request, f"The language model ({self.name}) returned no usable answer")
+            return self._fallback(
+                request, "no_usable_answer", f"The language model ({self.name}) returned no usable answer"
+            )
         kept = len(verification.supported)
         if kept == 0 or verification.share < self.settings.min_surviving:
             return self._fallback(
                 request,
+                "too_few_supported",
                 f"Only {kept} of {len(checked)} sentences of the language model's answer "
                 "could be verified against the passages they cite",
+                VerificationCounts(sentences=len(checked), supported=kept, dropped=len(checked)),
             )
         notes = []
-        dropped = len(checked) - kept
-        if dropped and self.settings.unsupported == "remove":
-            notes.append(f"{_count(dropped, 'sentence')} not supported by the text removed from the answer.")
-        elif dropped:
-            notes.append(f"{_count(dropped, 'sentence')} of the model's answer marked (unverified).")
+        unsupported = len(checked) - kept
+        if unsupported and self.settings.unsupported == "remove":
+            notes.append(
+                f"{_count(unsupported, 'sentence')} not supported by the text removed from the answer."
+            )
+        elif unsupported:
+            notes.append(f"{_count(unsupported, 'sentence')} of the model's answer marked (unverified).")
         invalid = verification.invalid_markers
         if invalid:
             listed = ", ".join(f"[{n}]" for n in dict.fromkeys(invalid))
             notes.append(f"Citation marker(s) {listed} pointing at no passage removed.")
+        shown = verification.draft_sentences(self.settings.unsupported)
         return Draft(
-            verification.draft_sentences(self.settings.unsupported),
+            shown,
             generator=self.name,
             notice=" ".join(notes),
+            verification=VerificationCounts(
+                sentences=len(checked), supported=kept, dropped=len(checked) - len(shown)
+            ),
         )
 
-    def _fallback(self, request: Request, reason: str) -> Draft:
+    def _fallback(
+        self, request: Request, code: Fallback, reason: str, counts: VerificationCounts | None = None
+    ) -> Draft:
+        """The extractive answer instead; ``reason`` is for people, ``code`` and ``counts`` for programs."""
         draft = self.extractive.generate(request)
         return replace(
-            draft, generator=self.fallback_name, notice=f"{reason}; showing the extractive answer instead."
+            draft,
+            generator=self.fallback_name,
+            notice=f"{reason}; showing the extractive answer instead.",
+            verification=counts,
+            fallback=code,
         )
 
     def _messages(self, request: Request, passages: Sequence[Passage]) -> list[BaseMessage]:

@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import httpx
 import pytest
@@ -15,6 +15,7 @@ from assistant import Assistant, CorpusError, backends
 from assistant.api import allowed_origins, create_app, frame_ancestors
 from assistant.config import Settings
 from assistant.errors import ConfigError
+from assistant.models import Fallback
 
 if TYPE_CHECKING:
     from tests.server_fixtures import Origins
@@ -289,6 +290,9 @@ def test_health_and_openapi(live_server: str) -> None:
     assert paths <= set(schema["paths"])
     generator = schema["components"]["schemas"]["AskRequest"]["properties"]["generator"]
     assert {"type": "string", "enum": list(backends.names())} in generator["anyOf"]
+    answer = schema["components"]["schemas"]["Answer"]["properties"]
+    assert {"$ref": "#/components/schemas/VerificationCounts"} in answer["verification"]["anyOf"]
+    assert {"type": "string", "enum": list(get_args(Fallback))} in answer["fallback"]["anyOf"]
     docs = httpx.get(f"{live_server}/api/docs").text
     assert "docs-assets/swagger-ui-bundle.js" in docs
     assert "cdn." not in docs
