@@ -27,12 +27,13 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# prompts/ and ui/ live at the top of the source tree; an installed wheel carries
+# prompts/ and devset/ live at the top of the source tree; an installed wheel carries
 # copies inside the package (see pyproject's force-include).
 PROJECT_DIR = PACKAGE_DIR.parent
 
 
-def _bundled(name: str) -> Path:
+def bundled(name: str) -> Path:
+    """The top-level folder ``name`` of the source tree, else its copy in an installed wheel."""
     for candidate in (PROJECT_DIR / name, PACKAGE_DIR / "_data" / name):
         if candidate.is_dir():
             return candidate
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".assistant")
     collection: str = "default"
-    prompts_dir: Path = Field(default_factory=lambda: _bundled("prompts"))
+    prompts_dir: Path = Field(default_factory=lambda: bundled("prompts"))
 
     chroma_host: str | None = Field(default=None, validation_alias=AliasChoices("chroma_host", "CHROMA_HOST"))
     chroma_port: int = Field(

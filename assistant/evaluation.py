@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import backends, metrics
+from .config import bundled
 from .errors import AssistantError, EvaluationError, QuestionError
 from .models import Answer, Message
 
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_questions.jsonl"
+# The essay's development set ships with the package, so `assistant eval` works from a wheel too.
+DEFAULT_QUESTIONS = bundled("devset") / "dev_questions.jsonl"
 DEFAULT_PAIRS = DEFAULT_QUESTIONS.with_name("support_pairs.jsonl")
 RETRIEVAL_K = 5
 NAIVE_MIN_COSINE = 0.35
