@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import backends
 from .config import Settings
 from .errors import AssistantError, CorpusError
 from .index import IngestReport
@@ -45,8 +46,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--collection", help="collection name (default: the corpus folder's, 'default')")
     parser.add_argument(
         "--llm",
-        choices=["extractive", "llamacpp", "openai", "ollama"],
-        help="answer generator (default extractive)",
+        choices=backends.names(),
+        help=f"answer generator (default {backends.EXTRACTIVE})",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
 

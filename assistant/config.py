@@ -8,6 +8,7 @@ reported by name, with the value, as a :class:`~assistant.errors.ConfigError`.
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .backends import EXTRACTIVE, BackendName
 from .errors import ConfigError
 
 # Nothing phones home, whoever imports us and whatever the shell says.
@@ -24,17 +26,22 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# prompts/ and ui/ live at the top of the source tree; an installed wheel carries
+# prompts/ and devset/ live at the top of the source tree; an installed wheel carries
 # copies inside the package (see pyproject's force-include).
 PROJECT_DIR = PACKAGE_DIR.parent
 
 
-def _bundled(name: str) -> Path:
+def bundled(name: str) -> Path:
+    """The top-level folder ``name`` of the source tree, else its copy in an installed wheel."""
     for candidate in (PROJECT_DIR / name, PACKAGE_DIR / "_data" / name):
         if candidate.is_dir():
             return candidate
     return PROJECT_DIR / name
 
+
+# The web app's Gradio queue: events waiting at once (more get 503 "queue full"), events answered at once.
+DEFAULT_QUEUE_SIZE = 64
+DEFAULT_QUEUE_CONCURRENCY = 8
 
 COLLECTION_NAME_RULE = "use 3-60 ASCII letters, digits, '-' or '_'"
 
@@ -51,7 +58,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".assistant")
     collection: str = "default"
-    prompts_dir: Path = Field(default_factory=lambda: _bundled("prompts"))
+    prompts_dir: Path = Field(default_factory=lambda: bundled("prompts"))
 
     chroma_host: str | None = Field(default=None, validation_alias=AliasChoices("chroma_host", "CHROMA_HOST"))
     chroma_port: int = Field(
@@ -68,16 +75,16 @@ class Settings(BaseSettings):
     # Document management over HTTP (upload, remove, re-index) needs this token; without it, it is off.
     admin_token: SecretStr | None = None
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
-    queue_size: int = Field(default=64, ge=1, le=10_000)
-    queue_concurrency: int = Field(default=8, ge=1, le=256)
+    queue_size: int = Field(default=DEFAULT_QUEUE_SIZE, ge=1, le=10_000)
+    queue_concurrency: int = Field(default=DEFAULT_QUEUE_CONCURRENCY, ge=1, le=256)
     chunk_chars: int = Field(default=700, ge=100, le=4000)
     top_k: int = Field(default=6, ge=1, le=50)
     max_quotes: int = Field(default=3, ge=1, le=8)
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
     history_turns: int = Field(default=8, ge=0, le=100)
 
-    # Optional LLM back ends (see the README); the default needs no model.
-    llm: Literal["extractive", "llamacpp", "openai", "ollama"] = "extractive"
+    # Optional LLM back ends (see the README and assistant.backends); the default needs no model.
+    llm: BackendName = EXTRACTIVE
     llm_model: str | None = None  # model name, or a GGUF file path for llamacpp
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
@@ -105,6 +112,15 @@ class Settings(BaseSettings):
             if entry != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", entry):
                 raise ValueError(f"{entry!r} is not an origin; use scheme://host[:port] or *")
         return value
+
+    def is_admin_token(self, given: str | None) -> bool:
+        """Whether ``given`` is the admin token; never while none is configured (management is off).
+
+        The comparison takes the same time however much of a guess is right.
+        """
+        if self.admin_token is None:
+            return False
+        return hmac.compare_digest((given or "").encode(), self.admin_token.get_secret_value().encode())
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

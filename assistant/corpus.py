@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from .errors import CorpusError
-from .formats import SUFFIX_NAMES, SUFFIXES, extract, front_matter_end
+from .formats import FORMATS, PAGED_FORMATS, SUFFIX_NAMES, SUFFIXES, extract, front_matter_end
 from .models import Document
 
 __all__ = [
@@ -35,9 +35,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # text, Markdown and HTML
-# PDFs and Word files carry fonts and images besides their text, so they may be bigger.
-MAX_PAGED_FILE_BYTES = 100 * 1024 * 1024
-_PAGED_SUFFIXES = (".pdf", ".docx")
+MAX_PAGED_FILE_BYTES = 100 * 1024 * 1024  # PDFs and Word files (formats.PAGED_FORMATS)
 _READ_BLOCK = 1024 * 1024
 
 
@@ -49,7 +47,7 @@ def doc_id_for(path: Path) -> str:
 
 def max_bytes(path: Path) -> int:
     """The size limit for a file of this kind."""
-    return MAX_PAGED_FILE_BYTES if path.suffix.lower() in _PAGED_SUFFIXES else MAX_FILE_BYTES
+    return MAX_PAGED_FILE_BYTES if FORMATS.get(path.suffix.lower()) in PAGED_FORMATS else MAX_FILE_BYTES
 
 
 def load_document(path: Path) -> Document:

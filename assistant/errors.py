@@ -15,6 +15,10 @@ class ConfigError(AssistantError):
     """A setting has a bad value; the message names the setting and the value."""
 
 
+class PromptError(ConfigError):
+    """A prompt file is missing, does not parse, or uses the wrong variables."""
+
+
 class QuestionError(AssistantError):
     """The question (or its history) cannot be answered as given."""
 
@@ -65,11 +69,13 @@ __all__ = [
     "BackendError",
     "ConfigError",
     "CorpusError",
+    "EvaluationError",
     "IndexBusyError",
     "IndexStoreError",
     "InvalidDocumentError",
     "ManagementOffError",
     "NotFoundError",
+    "PromptError",
     "QuestionError",
     "QuestionTooLongError",
 ]

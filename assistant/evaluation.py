@@ -22,14 +22,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from . import metrics
-from .config import Settings
+from . import backends, metrics
+from .config import bundled
 from .errors import AssistantError, EvaluationError, QuestionError
-from .models import Answer
+from .models import Answer, Message
 
 if TYPE_CHECKING:
     from .pipeline import Assistant
@@ -37,13 +37,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_questions.jsonl"
+# The essay's development set ships with the package, so `assistant eval` works from a wheel too.
+DEFAULT_QUESTIONS = bundled("devset") / "dev_questions.jsonl"
 DEFAULT_PAIRS = DEFAULT_QUESTIONS.with_name("support_pairs.jsonl")
 RETRIEVAL_K = 5
 NAIVE_MIN_COSINE = 0.35
 # Metrics where a smaller value is better: a baseline comparison flags a rise.
 LOWER_IS_BETTER = ("false_refusal", "invalid_marker", "uncited", "hallucinated", "latency", "length")
-GENERATORS: tuple[str, ...] = get_args(Settings.model_fields["llm"].annotation)  # extractive, llamacpp...
 # The headline metrics of each generator in ``--compare``, in table order.
 COMPARED = (
     "answer.gold_quote_hit",
@@ -61,19 +61,13 @@ COMPARED = (
 )
 
 
-class HistoryMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: str
-    content: str
-
-
 class QuestionRecord(BaseModel):
     """One line of a question-set JSONL file."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
     question: str
-    history: list[HistoryMessage] = []
+    history: list[Message] = []
     answerable: bool
     gold_quotes: list[str] = []
     gold_answers: list[str] = []
@@ -137,6 +131,8 @@ class QuestionResult:
     answer: str
     generator: str
     notice: str
+    verification: dict[str, int] | None  # Answer.verification
+    fallback: str | None
     citations: list[dict[str, Any]]
     sentences: list[dict[str, Any]]
     retrieval: dict[str, float]
@@ -202,6 +198,8 @@ class Scorer:
             answer=answer.answer,
             generator=answer.generator,
             notice=answer.notice,
+            verification=asdict(answer.verification) if answer.verification else None,
+            fallback=answer.fallback,
             citations=[
                 {**asdict(c), "exact": self.texts.get(c.doc_id, "")[c.start : c.end] == c.quote}
                 for c in answer.citations
@@ -356,9 +354,8 @@ def evaluate(
     for number, record in enumerate(records, start=1):
         if progress:
             _progress_bar(number, len(records))
-        history = [m.model_dump() for m in record.history]
         try:
-            answer = bot.ask(record.question, history)
+            answer = bot.ask(record.question, record.history)
         except QuestionError as exc:
             raise EvaluationError(f"{record.id}: the assistant rejected the question: {exc}") from None
         results.append(scorer.score(record, answer))
@@ -424,20 +421,19 @@ def _progress_bar(done: int, total: int) -> None:
 
 AssistantFactory = Callable[[str], "Assistant"]  # a generator name -> an assistant that uses it
 
-# How llm.py's notices give the counts of a verified answer (Answer has no structured field for them).
-_FELL_BACK = re.compile(r"Only (\d+) of (\d+) sentences")
-_REMOVED = re.compile(r"(\d+) sentences? not supported by the text removed")
-_FLAGGED = re.compile(r"(\d+) sentences? of the model's answer marked")
-_COUNT = re.compile(r"(?<![\w.])\d+(?![\w.])")  # "Only 2 of 5", not the digits of "python3.11" or "Q4_1"
+# The numbers of a notice, masked so that alike notices add up in the list shown to people:
+# "Only 2 of 5", not the digits of "python3.11" or "Q4_1".
+_COUNT = re.compile(r"(?<![\w.])\d+(?![\w.])")
 
 
 def generator_names(text: str) -> list[str]:
     """``--compare extractive,llamacpp``: known generator names, in order, each once."""
     names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    unknown = [n for n in names if n not in GENERATORS]
+    known = backends.names()
+    unknown = [n for n in names if n not in known]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
-            f"unknown generator {', '.join(unknown) or '(none given)'}; choose from {', '.join(GENERATORS)}"
+            f"unknown generator {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}"
         )
     return names
 
@@ -492,7 +488,7 @@ def _compared_generator(
         report = evaluate(bot, records, pairs=None, baseline=False, progress=progress)
     chosen = {m: report["aggregates"][m] for m in COMPARED if m in report["aggregates"]}
     row: dict[str, Any] = {"generator": name, "label": label, "metrics": chosen, "seconds": report["seconds"]}
-    if name != "extractive":
+    if name != backends.EXTRACTIVE:
         row["metrics"].update(backend_metrics(report["results"], label))
         row["notices"] = notice_counts(report["results"])
     return row
@@ -503,32 +499,20 @@ def backend_metrics(results: list[dict[str, Any]], label: str) -> dict[str, dict
 
     ``llm.fallback_rate``: answers not written by the back end ``label`` (fallbacks to the
     extractive answer, and questions the model is never asked, such as greetings).
-    ``llm.unverified_sentence_rate``: of the sentences the model wrote, the share verification
-    removed or flagged, over the answers whose notice gives the counts (a model refusal, a
-    failure or a timeout does not).
+    ``llm.unverified_sentence_rate``: of the sentences the model wrote, the share its cited
+    passages do not support (removed, flagged, or the reason for a fallback), over the answers
+    that were verified (``Answer.verification``; not a model refusal, failure or timeout).
     """
     unverified = []
     for result in results:
-        counts = _verification_counts(result, label)
+        counts = result["verification"]
         if counts is not None:
-            bad, written = counts
-            unverified += [1.0] * bad + [0.0] * (written - bad)
+            supported = counts["supported"]
+            unverified += [1.0] * (counts["sentences"] - supported) + [0.0] * supported
     return {
         "llm.fallback_rate": _stat([float(r["generator"] != label) for r in results]),
         "llm.unverified_sentence_rate": _stat(unverified),
     }
-
-
-def _verification_counts(result: dict[str, Any], label: str) -> tuple[int, int] | None:
-    """(sentences removed or flagged, sentences the model wrote), if the answer tells."""
-    notice = result["notice"]
-    if result["generator"] != label:
-        fell_back = _FELL_BACK.search(notice)
-        return (int(fell_back[2]) - int(fell_back[1]), int(fell_back[2])) if fell_back else None
-    removed, flagged = _REMOVED.search(notice), _FLAGGED.search(notice)
-    bad = int(removed[1]) if removed else int(flagged[1]) if flagged else 0
-    # Removed sentences are gone from the answer; flagged ones are still in it.
-    return bad, len(result["sentences"]) + (bad if removed else 0)
 
 
 def notice_counts(results: list[dict[str, Any]]) -> dict[str, int]:
@@ -615,7 +599,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--compare",
         type=generator_names,
         metavar="GEN,GEN",
-        help=f"also run these generators ({', '.join(GENERATORS)}) on the same questions and compare them",
+        help=f"also run these generators ({', '.join(backends.names())}) on the same questions, side by side",
     )
 
 

@@ -70,7 +70,7 @@ def collect(bot: Assistant, question_set: QuestionSet, records: Sequence[Questio
     generator = bot.extractive
     collected = []
     for record in records:
-        turns = bot.validate_history([m.model_dump() for m in record.history])
+        turns = bot.validate_history(record.history)
         request = bot.request(bot.validate_question(record.question), turns, generator=generator)
         if request.info.intent != "question" or request.wants_more:
             continue

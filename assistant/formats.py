@@ -49,6 +49,8 @@ FORMATS = {
 }
 SUFFIXES = tuple(FORMATS)
 SUFFIX_NAMES = ", ".join(SUFFIXES[:-1]) + f" or {SUFFIXES[-1]}"  # for messages
+# Formats whose files carry fonts and images besides their text, so may be bigger.
+PAGED_FORMATS = frozenset({"pdf", "docx"})
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
 _META_KEYS = ("title", "author", "source", "date")
@@ -66,11 +68,11 @@ class Extracted:
 def extract(path: Path, data: bytes) -> Extracted:
     """The text and metadata of ``data``, read as the format its suffix names."""
     suffix = path.suffix.lower()
-    reader = _READERS.get(suffix)
-    if reader is None:
+    kind = FORMATS.get(suffix)
+    if kind is None:
         raise CorpusError(f"{path}: {suffix or 'no suffix'} files are not supported; use {SUFFIX_NAMES}.")
-    extracted = reader(path, data)
-    return replace(extracted, metadata={**extracted.metadata, "format": FORMATS[suffix]})
+    extracted = _READERS[kind](path, data)
+    return replace(extracted, metadata={**extracted.metadata, "format": kind})
 
 
 # -- shared helpers ------------------------------------------------------------------------
@@ -558,11 +560,11 @@ def _reflow(pages: list[list[_Line]]) -> tuple[str, tuple[int, ...]]:
     return "".join(pieces), tuple(starts)
 
 
+# By format, not suffix: FORMATS alone says which suffixes there are.
 _READERS: dict[str, Callable[[Path, bytes], Extracted]] = {
-    ".txt": _text,
-    ".md": _text,
-    ".html": _html,
-    ".htm": _html,
-    ".pdf": _pdf,
-    ".docx": _docx,
+    "text": _text,
+    "markdown": _text,
+    "html": _html,
+    "pdf": _pdf,
+    "docx": _docx,
 }

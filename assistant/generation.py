@@ -22,7 +22,7 @@ import numpy as np
 
 from .answer_model import AnswerModel
 from .config import Settings
-from .models import Chunk, Message, Sentence
+from .models import Chunk, Fallback, Message, Sentence, VerificationCounts
 from .profile import Profile
 from .questions import QuestionInfo, stance_of
 from .retrieval import Retrieval, Retriever, ScoredSentence
@@ -67,6 +67,8 @@ class Draft:
     notice: str = ""
     generator: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
+    verification: VerificationCounts | None = None  # see Answer
+    fallback: Fallback | None = None
 
     @classmethod
     def refusal(cls, text: str, generator: str = "extractive") -> Draft:

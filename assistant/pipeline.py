@@ -417,6 +417,8 @@ class Assistant:
             timings_ms={},
             generator=draft.generator,
             notice=draft.notice,
+            verification=draft.verification,
+            fallback=draft.fallback,
         )
 
 

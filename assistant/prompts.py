@@ -29,13 +29,9 @@ import jinja2
 from jinja2 import meta
 
 from .config import PACKAGE_DIR, PROJECT_DIR
-from .errors import ConfigError
+from .errors import PromptError
 
 log = logging.getLogger(__name__)
-
-
-class PromptError(ConfigError):
-    """A prompt file is missing, does not parse, or uses the wrong variables."""
 
 
 @dataclass(frozen=True)

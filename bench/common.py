@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 CACHE = RESULTS / "cache"
 ESSAY_CORPUS = ROOT / "corpus"
-DEV_QUESTIONS = ROOT / "tests" / "data" / "dev_questions.jsonl"
 HOST = "127.0.0.1"
 
 
@@ -246,9 +246,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def questions() -> list[tuple[str, list[dict[str, str]]]]:
     """The development questions as (question, history) pairs."""
-    from assistant.evaluation import load_questions
+    from assistant.evaluation import DEFAULT_QUESTIONS, load_questions
 
-    return [(r.question, [m.model_dump() for m in r.history]) for r in load_questions(DEV_QUESTIONS)]
+    return [(r.question, [asdict(m) for m in r.history]) for r in load_questions(DEFAULT_QUESTIONS)]
 
 
 def essay_assistant(index_dir: Path, **settings: Any) -> Any:

@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation import load_questions
+from assistant.evaluation import DEFAULT_QUESTIONS, load_questions
 from assistant.fitting import QuestionSet, assistant_for, collect, evaluate_with, fit, leave_one_out
 
 from .common import CACHE, ROOT, quiet, table, write_results
@@ -45,7 +45,7 @@ SHOWN = [
 def question_sets() -> list[QuestionSet]:
     """The essay, the four-reading library, and each text under tests/data/texts/."""
     sets = [
-        QuestionSet("essay", ROOT / "corpus", DATA / "dev_questions.jsonl"),
+        QuestionSet("essay", ROOT / "corpus", DEFAULT_QUESTIONS),
         QuestionSet("library", DATA / "library", DATA / "library_questions.jsonl"),
     ]
     for folder in sorted((DATA / "texts").iterdir()):

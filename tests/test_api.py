@@ -7,14 +7,15 @@ import json
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import httpx
 import pytest
 
-from assistant import Assistant, CorpusError
+from assistant import Assistant, CorpusError, backends
 from assistant.config import Settings
 from assistant.errors import ConfigError
+from assistant.models import Fallback
 from assistant.web import create_app
 from assistant.web.security import allowed_origins, frame_ancestors
 from tests.server_fixtures import GatedModel, llm_assistant
@@ -310,6 +311,11 @@ def test_health_and_openapi(live_server: str) -> None:
     schema = httpx.get(f"{live_server}/api/openapi.json").json()
     paths = {"/api/ask", "/api/ask/stream", "/api/documents", "/api/documents/{doc_id}"}
     assert paths <= set(schema["paths"])
+    generator = schema["components"]["schemas"]["AskRequest"]["properties"]["generator"]
+    assert {"type": "string", "enum": list(backends.names())} in generator["anyOf"]
+    answer = schema["components"]["schemas"]["Answer"]["properties"]
+    assert {"$ref": "#/components/schemas/VerificationCounts"} in answer["verification"]["anyOf"]
+    assert {"type": "string", "enum": list(get_args(Fallback))} in answer["fallback"]["anyOf"]
     docs = httpx.get(f"{live_server}/api/docs").text
     assert "docs-assets/swagger-ui-bundle.js" in docs
     assert "cdn." not in docs

@@ -2,8 +2,13 @@
 
 import argparse
 import json
+import os
 import random
 import re
+import shutil
+import subprocess
+import sys
+import tomllib
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -16,10 +21,12 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from assistant import Assistant
+import assistant
+from assistant import Assistant, EvaluationError
+from assistant.backends import make_chat_model
 from assistant.cli import build_parser
 from assistant.config import Settings
-from assistant.errors import BackendError, EvaluationError
+from assistant.errors import AssistantError, BackendError
 from assistant.evaluation import (
     COMPARED,
     DEFAULT_QUESTIONS,
@@ -32,7 +39,7 @@ from assistant.evaluation import (
     run_from_args,
 )
 from assistant.generation import Generator
-from assistant.llm import build_generator, make_chat_model
+from assistant.llm import build_generator
 from assistant.metrics import citation_scores, cohen_kappa, retrieval_scores, token_f1
 from assistant.models import Passage
 from assistant.reports import markdown, write_reports
@@ -63,6 +70,41 @@ def test_the_development_set_is_valid_and_covers_every_kind() -> None:
     kinds = {r.kind for r in records}
     assert {"factual", "paraphrased", "multi_passage", "follow_up", "unanswerable", "false_premise",
             "out_of_scope"} <= kinds  # fmt: skip
+
+
+def test_the_default_question_set_ships_in_the_wheel(tmp_path: Path) -> None:
+    """Lay the package out as pyproject's wheel target does, away from the source tree: the
+    default questions and support pairs are found inside the installed package."""
+    wheel = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]["build"]
+    target = wheel["targets"]["wheel"]
+    site = tmp_path / "site-packages"
+    for package in target["packages"]:
+        shutil.copytree(ROOT / package, site / package, ignore=shutil.ignore_patterns("__pycache__"))
+    for source, inside in target["force-include"].items():
+        shutil.copytree(ROOT / source, site / inside)
+    probe = (
+        "import json, assistant.evaluation as e; "
+        "print(json.dumps([str(e.DEFAULT_QUESTIONS), str(e.DEFAULT_PAIRS), e.__file__]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    questions, pairs, module = map(Path, json.loads(done.stdout.splitlines()[-1]))
+    package = site / "assistant"
+    assert module.is_relative_to(package), "the copy was imported, not the source tree"
+    assert questions == package / "_data" / "devset" / "dev_questions.jsonl"
+    assert questions.read_bytes() == DEFAULT_QUESTIONS.read_bytes()
+    assert pairs == package / "_data" / "devset" / "support_pairs.jsonl" and pairs.is_file()
+
+
+def test_evaluation_error_is_exported_with_the_other_errors() -> None:
+    assert "EvaluationError" in assistant.__all__ and issubclass(EvaluationError, AssistantError)
 
 
 def test_a_bad_record_is_reported_with_its_line(tmp_path: Path) -> None:
@@ -151,7 +193,7 @@ def test_each_question_set_has_its_own_thresholds(tmp_path: Path) -> None:
         '[tool.assistant.eval.library_questions.min]\n"answer.gold_recall" = 0.8\n',
         encoding="utf-8",
     )
-    essay = pyproject_thresholds(Path("tests/data/dev_questions.jsonl"), pyproject)
+    essay = pyproject_thresholds(Path("devset/dev_questions.jsonl"), pyproject)
     library = pyproject_thresholds(Path("tests/data/library_questions.jsonl"), pyproject)
     assert essay == ({"answer.gold_recall": 0.9}, {}) and library == ({"answer.gold_recall": 0.8}, {})
     assert pyproject_thresholds(Path("tests/data/library_questions.jsonl"))[0]["answer.gold_quote_hit"] > 0.5

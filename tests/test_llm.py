@@ -22,11 +22,13 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field
 
 from assistant import Answer, Assistant, QuestionError
+from assistant.backends import make_chat_model
 from assistant.config import Settings
 from assistant.errors import BackendError
+from assistant.evaluation import backend_metrics
 from assistant.generation import ExtractiveGenerator
-from assistant.llm import LLMGenerator, build_generator, make_chat_model
-from assistant.models import Message
+from assistant.llm import LLMGenerator, build_generator
+from assistant.models import Fallback, Message, VerificationCounts
 from assistant.verification import FLAG, LiveVerifier, parse, parse_answer, segments, verify
 
 from .conftest import ESSAY, ROOT
@@ -154,10 +156,13 @@ def assert_verified(answer: Answer, min_support: float = 0.5) -> None:
             assert sentence.markers, sentence
 
 
-def assert_fallback(answer: Answer, reason: str) -> None:
+def assert_fallback(answer: Answer, reason: str, code: Fallback) -> None:
     assert answer.generator == f"extractive (fallback from {LABEL})"
     assert reason in answer.notice, answer.notice
     assert "extractive answer instead" in answer.notice
+    assert answer.fallback == code
+    if code != "too_few_supported":  # only then was the model's answer checked sentence by sentence
+        assert answer.verification is None
     if not answer.refused:
         assert_verified(answer)
 
@@ -172,6 +177,8 @@ def test_valid_markers_give_a_verified_llm_answer(make_bot: Callable[..., Assist
     bot = make_bot(fake(f"{DEFINITION} [{n}]. {PROPOSALS} [{m}]."))
     answer = bot.ask(DETERRENCE)
     assert answer.generator == LABEL and not answer.refused and answer.notice == ""
+    assert answer.verification == VerificationCounts(sentences=2, supported=2, dropped=0)
+    assert answer.fallback is None
     assert_verified(answer)
     assert len(answer.sentences) == 2
     assert answer.sentences[0].text.startswith("Defensive deterrence, or deterrence by denial")
@@ -221,12 +228,13 @@ def test_wrong_passage_cited_is_not_rescued(make_bot: Callable[..., Assistant]) 
     wrong = passage_number(bot, DETERRENCE, "Joe Biden")
     assert wrong != n
     answer = make_bot(fake(f"{DEFINITION} [{wrong}].")).ask(DETERRENCE)
-    assert_fallback(answer, "Only 0 of 1 sentences")
+    assert_fallback(answer, "Only 0 of 1 sentences", "too_few_supported")
 
 
 def test_missing_markers_fall_back(make_bot: Callable[..., Assistant]) -> None:
     answer = make_bot(fake(f"{DEFINITION}. {PROPOSALS}.")).ask(DETERRENCE)
-    assert_fallback(answer, "Only 0 of 2 sentences")
+    assert_fallback(answer, "Only 0 of 2 sentences", "too_few_supported")
+    assert answer.verification == VerificationCounts(sentences=2, supported=0, dropped=2)
     assert any("deterrence by denial" in c.quote for c in answer.citations)
 
 
@@ -241,6 +249,24 @@ def test_invented_claim_is_removed(make_bot: Callable[..., Assistant]) -> None:
     assert "Napoleon" not in answer.answer and "1805" not in answer.answer
     assert len(answer.sentences) == 2
     assert "1 sentence not supported by the text removed" in answer.notice
+    assert answer.verification == VerificationCounts(sentences=3, supported=2, dropped=1)
+    assert answer.fallback is None
+
+
+def test_the_answer_states_its_verification_and_the_evaluation_reads_it(
+    make_bot: Callable[..., Assistant],
+) -> None:
+    """Counts and fallback reason are fields of the contract; the evaluation reads them, not the notice."""
+    bot = make_bot(fake("placeholder"))
+    n = passage_number(bot, DETERRENCE, "deterrence by denial")
+    cut = make_bot(fake(f"{DEFINITION} [{n}]. {INVENTED} [{n}].")).ask(DETERRENCE).to_dict()
+    assert cut["verification"] == {"sentences": 2, "supported": 1, "dropped": 1} and cut["fallback"] is None
+    replaced = make_bot(fake(f"{INVENTED} [{n}].")).ask(DETERRENCE).to_dict()
+    assert replaced["verification"] == {"sentences": 1, "supported": 0, "dropped": 1}
+    assert replaced["fallback"] == "too_few_supported"
+    results = [{**cut, "notice": ""}, {**replaced, "notice": ""}]  # no prose to read
+    rate = backend_metrics(results, LABEL)["llm.unverified_sentence_rate"]
+    assert (rate["value"], rate["n"]) == (pytest.approx(2 / 3), 3)
 
 
 def test_invented_claim_is_flagged_when_configured(make_bot: Callable[..., Assistant]) -> None:
@@ -254,6 +280,7 @@ def test_invented_claim_is_flagged_when_configured(make_bot: Callable[..., Assis
     assert len(flagged) == 1 and "Napoleon" in flagged[0].text
     assert flagged[0].support < 0.5
     assert "marked (unverified)" in answer.notice
+    assert answer.verification == VerificationCounts(sentences=2, supported=1, dropped=0)  # kept, marked
 
 
 def test_mostly_invented_answer_falls_back(make_bot: Callable[..., Assistant]) -> None:
@@ -264,7 +291,8 @@ def test_mostly_invented_answer_falls_back(make_bot: Callable[..., Assistant]) -
         "Today it is practiced mainly by Switzerland [2]."
     )
     answer = make_bot(fake(text)).ask(DETERRENCE)
-    assert_fallback(answer, "Only 1 of 4 sentences")
+    assert_fallback(answer, "Only 1 of 4 sentences", "too_few_supported")
+    assert answer.verification == VerificationCounts(sentences=4, supported=1, dropped=4)
     assert "Napoleon" not in answer.answer
 
 
@@ -279,7 +307,7 @@ def test_mostly_invented_answer_falls_back(make_bot: Callable[..., Assistant]) -
 )
 def test_refusal_falls_back(make_bot: Callable[..., Assistant], reply: str) -> None:
     answer = make_bot(fake(reply)).ask(DETERRENCE)
-    assert_fallback(answer, "found no answer in the passages")
+    assert_fallback(answer, "found no answer in the passages", "model_refused")
 
 
 def test_refusal_on_an_unanswerable_question_gives_the_extractive_refusal(
@@ -293,17 +321,19 @@ def test_refusal_on_an_unanswerable_question_gives_the_extractive_refusal(
 
 
 @pytest.mark.parametrize(
-    ("reply", "reason"),
+    ("reply", "reason", "code"),
     [
-        ("", "No generation chunks"),  # LangChain's own complaint
-        ("   \n\n ", "returned no usable answer"),
-        ("}}}{{ ### *** [[[ ]]] ((( )))", "returned no usable answer"),
-        ("lorem ipsum dolor [1] sit amet [2]", "Only 0 of 1 sentences"),
+        ("", "No generation chunks", "model_error"),  # LangChain's own complaint
+        ("   \n\n ", "returned no usable answer", "no_usable_answer"),
+        ("}}}{{ ### *** [[[ ]]] ((( )))", "returned no usable answer", "no_usable_answer"),
+        ("lorem ipsum dolor [1] sit amet [2]", "Only 0 of 1 sentences", "too_few_supported"),
     ],
 )
-def test_garbage_falls_back(make_bot: Callable[..., Assistant], reply: str, reason: str) -> None:
+def test_garbage_falls_back(
+    make_bot: Callable[..., Assistant], reply: str, reason: str, code: Fallback
+) -> None:
     answer = make_bot(fake(reply)).ask(DETERRENCE)
-    assert_fallback(answer, reason)
+    assert_fallback(answer, reason, code)
 
 
 def test_a_model_that_raises_gives_the_extractive_answer(make_bot: Callable[..., Assistant]) -> None:
@@ -311,7 +341,7 @@ def test_a_model_that_raises_gives_the_extractive_answer(make_bot: Callable[...,
     model = Raising(error=ConnectionError(f"connection refused (key {secret})"))
     bot = make_bot(model, llm_api_key=secret)
     answer = bot.ask(DETERRENCE)
-    assert_fallback(answer, "failed: ConnectionError: connection refused")
+    assert_fallback(answer, "failed: ConnectionError: connection refused", "model_error")
     assert (
         secret not in answer.notice and secret not in repr(bot.generator) and secret not in repr(bot.settings)
     )
@@ -322,7 +352,7 @@ def test_a_model_that_fails_mid_stream_gives_the_extractive_answer(
 ) -> None:
     model = FakeListChatModel(responses=[DEFINITION + " [1]."], error_on_chunk_number=5)
     answer = make_bot(model).ask(DETERRENCE)
-    assert_fallback(answer, "failed: FakeListChatModelError")
+    assert_fallback(answer, "failed: FakeListChatModelError", "model_error")
 
 
 def test_a_model_that_hangs_times_out(make_bot: Callable[..., Assistant]) -> None:
@@ -330,23 +360,24 @@ def test_a_model_that_hangs_times_out(make_bot: Callable[..., Assistant]) -> Non
     began = time.monotonic()
     answer = bot.ask(DETERRENCE)
     assert time.monotonic() - began < 4.0, "the caller must not wait for the hung back end"
-    assert_fallback(answer, "did not answer within 0.3 s")
+    assert_fallback(answer, "did not answer within 0.3 s", "timeout")
 
 
 def test_a_model_that_raises_a_timeout_error(make_bot: Callable[..., Assistant]) -> None:
     answer = make_bot(Raising(error=TimeoutError("read timed out"))).ask(DETERRENCE)
-    assert_fallback(answer, "did not answer within 30 s")
+    assert_fallback(answer, "did not answer within 30 s", "timeout")
 
 
 def test_a_slow_stream_times_out_part_way(make_bot: Callable[..., Assistant]) -> None:
     model = FakeListChatModel(responses=[DEFINITION * 3], sleep=0.02)
     answer = make_bot(model, llm_timeout=0.5).ask(DETERRENCE)
-    assert_fallback(answer, "did not answer within 0.5 s")
+    assert_fallback(answer, "did not answer within 0.5 s", "timeout")
 
 
 def test_greetings_do_not_call_the_model(make_bot: Callable[..., Assistant]) -> None:
     answer = make_bot(Raising(error=RuntimeError("must not be called"))).ask("Hello!")
     assert answer.generator == "extractive" and answer.notice == ""
+    assert answer.verification is None and answer.fallback is None
 
 
 # -- the prompt ------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ import httpx
 import pytest
 
 from assistant import Answer, Assistant
-from assistant.llm import LLMGenerator, smollm2_gguf
+from assistant.backends import smollm2_gguf
+from assistant.llm import LLMGenerator
 from assistant.models import Message
 from assistant.verification import FLAG
 

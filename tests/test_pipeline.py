@@ -17,6 +17,8 @@ CONTRACT_KEYS = {
     "timings_ms",
     "generator",
     "notice",
+    "verification",
+    "fallback",
 }
 
 

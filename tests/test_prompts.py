@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant import errors
 from assistant.config import Settings
-from assistant.prompts import REFUSAL_FILE, TEMPLATES, PromptError, Prompts, bundled_prompts_dir
+from assistant.errors import AssistantError, ConfigError, PromptError
+from assistant.prompts import REFUSAL_FILE, TEMPLATES, Prompts, bundled_prompts_dir
 
 from .conftest import ROOT
 
@@ -140,10 +142,9 @@ def test_an_empty_refusal_is_an_error(folder: Path) -> None:
         Prompts.load(folder)
 
 
-def test_a_prompt_error_is_a_config_error() -> None:
-    from assistant.errors import ConfigError
-
-    assert issubclass(PromptError, ConfigError)
+def test_a_prompt_error_is_a_config_error_of_the_one_hierarchy() -> None:
+    assert issubclass(PromptError, ConfigError) and issubclass(PromptError, AssistantError)
+    assert PromptError.__module__ == "assistant.errors" and "PromptError" in errors.__all__
 
 
 def test_the_readme_documents_every_file_and_variable() -> None:

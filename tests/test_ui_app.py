@@ -13,7 +13,9 @@ import pytest
 from gradio.utils import get_upload_folder
 from pydantic import SecretStr
 
+from assistant.config import Settings
 from assistant.errors import CorpusError, NotFoundError
+from assistant.formats import SUFFIXES
 from assistant.library import Library
 from assistant.models import Answer, AnswerSentence, Citation, StreamEvent
 from ui.admin import FAILED, WRONG_TOKEN, Admin, _discard
@@ -98,6 +100,7 @@ def test_the_admin_tab_exists_only_with_a_token(library: Any) -> None:
     with_token = build_ui(library(admin_token=TOKEN))
     assert component(with_token, "qa-admin-tab") is not None
     assert component(with_token, "qa-admin").visible is False  # locked until the token is typed
+    assert component(with_token, "qa-admin-files").file_types == list(SUFFIXES)  # the formats we read
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -114,7 +117,7 @@ class FakeLibrary:
     """Stands in for Library: records calls; ``fail`` makes add/remove/reindex raise it."""
 
     def __init__(self, fail: Exception | None = None) -> None:
-        self.settings = SimpleNamespace(admin_token=SecretStr(TOKEN))
+        self.settings = Settings(admin_token=SecretStr(TOKEN))
         self.calls: list[tuple[str, ...]] = []
         self.fail = fail
 

@@ -12,7 +12,6 @@ them back to anyone with the link; each is deleted as soon as it has been read.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from assistant.errors import AccessError, AssistantError
+from assistant.formats import SUFFIXES
 from assistant.index import IngestReport, Progress
 from assistant.library import DocumentInfo, Library
 
@@ -29,7 +29,6 @@ from .render import documents_table_html, status_html
 
 log = logging.getLogger(__name__)
 
-ACCEPTED = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 LOCKED = "Type the admin token (the server's ASSISTANT_ADMIN_TOKEN) to add, remove or re-index documents."
 WRONG_TOKEN = "That is not the admin token."
 TOO_LARGE = (
@@ -50,10 +49,7 @@ class Admin:
         self.library = library
 
     def unlocked(self, token: str | None) -> bool:
-        expected = self.library.settings.admin_token
-        if expected is None:
-            return False
-        return hmac.compare_digest((token or "").encode(), expected.get_secret_value().encode())
+        return self.library.settings.is_admin_token(token)
 
     def _check(self, token: str | None) -> None:
         if not self.unlocked(token):
@@ -225,9 +221,9 @@ def build_admin_tab(admin: Admin, collection: gr.Dropdown) -> list[Any]:
         gr.HTML(f'<p class="qa-admin-intro">{TOO_LARGE}</p>', js_on_load=None)
         with gr.Group():
             files = gr.File(
-                label=f"Add documents ({', '.join(ACCEPTED)}); a file of the same name is replaced",
+                label=f"Add documents ({', '.join(SUFFIXES)}); a file of the same name is replaced",
                 file_count="multiple",
-                file_types=ACCEPTED,
+                file_types=list(SUFFIXES),
                 type="filepath",
                 elem_id="qa-admin-files",
             )

@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from gradio.events import api as gradio_api
 
 from assistant import Assistant, AssistantError, QuestionError
+from assistant.config import DEFAULT_QUEUE_CONCURRENCY, DEFAULT_QUEUE_SIZE
 from assistant.library import DocumentInfo, Library
 
 from .admin import Admin, build_admin_tab
@@ -59,8 +60,6 @@ NOT_READY = (
 SHOWN_QUESTION_CHARS = 300
 # The page's own events stay out of the API page; "/ask" is the endpoint for clients.
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
-QUEUE_SIZE = 64
-QUEUE_CONCURRENCY = 8
 HEAD = '<link rel="stylesheet" href="ui-static/app.css">\n<script src="ui-static/app.js" defer></script>'
 GENERATOR_LABELS = {"extractive": "Quotations only (extractive)"}
 MODEL_LABEL = "Language model, verified"
@@ -370,8 +369,8 @@ def build_ui(
     *,
     collections: Callable[[str], Served] | None = None,
     ready: Callable[[], bool] = lambda: True,
-    queue_size: int = QUEUE_SIZE,
-    concurrency: int = QUEUE_CONCURRENCY,
+    queue_size: int = DEFAULT_QUEUE_SIZE,
+    concurrency: int = DEFAULT_QUEUE_CONCURRENCY,
 ) -> gr.Blocks:
     """The chat page over ``library`` (an assistant alone serves as a library of one collection).
 

@@ -127,10 +127,12 @@ class Runtime:
     def ask(self, request: AskRequest) -> Answer:
         """``Assistant.ask``, with a failing store turned into 503 and a background recovery."""
         bot = self.assistant()
-        history = [message.model_dump() for message in request.history]
         try:
             return bot.ask(
-                request.question, history=history, documents=request.documents, generator=request.generator
+                request.question,
+                history=request.history,
+                documents=request.documents,
+                generator=request.generator,
             )
         except IndexBusyError:
             raise
@@ -141,10 +143,12 @@ class Runtime:
         """``Assistant.ask_stream``: the request is checked now (errors raise before any event),
         and a store that fails while the answer streams is recovered as in :meth:`ask`."""
         bot = self.assistant()
-        history = [message.model_dump() for message in request.history]
         try:
             events = bot.ask_stream(
-                request.question, history=history, documents=request.documents, generator=request.generator
+                request.question,
+                history=request.history,
+                documents=request.documents,
+                generator=request.generator,
             )
         except IndexBusyError:
             raise

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..backends import BackendName
+from ..models import Message
+
 # More than a body under the size limit can hold; the assistant keeps only its history window.
 MAX_HISTORY_MESSAGES = 10_000
-
-
-class HistoryMessage(BaseModel):
-    """One earlier turn; assistant turns are the plain ``answer`` text of earlier answers."""
-
-    role: Literal["user", "assistant"]
-    content: str
 
 
 class AskRequest(BaseModel):
     question: str = Field(
         description="The question about the text.", examples=["What does the text say about this?"]
     )
-    history: list[HistoryMessage] = Field(
+    history: list[Message] = Field(
         default_factory=list,
         max_length=MAX_HISTORY_MESSAGES,
         description="The conversation so far, oldest first, so that follow-up questions resolve; "
@@ -33,7 +29,7 @@ class AskRequest(BaseModel):
         description="Answer only from these documents (doc_ids from GET .../documents); all when omitted.",
         examples=[["my-reading"]],
     )
-    generator: Literal["extractive", "llamacpp", "openai", "ollama"] | None = Field(
+    generator: BackendName | None = Field(
         default=None,
         description="Who writes the answer: the configured back end by default, or 'extractive' "
         "(quotations only) when a language model is configured.",
