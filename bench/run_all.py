@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.common import RESULTS, table, write_results
 
-BENCHMARKS = ("latency", "cold_start", "ingest", "scale", "load", "pdf_ingest")
+BENCHMARKS = ("latency", "first_text", "cold_start", "ingest", "scale", "load", "pdf_ingest")
 # --large only. The 300-page PDF embedded for ~10 min on 2 cores with the float64 encoder;
 # with the float32 one the whole benchmark took 152 s (its ingest 106 s) on 2 busy cores.
 LARGE_ONLY = ("pdf_ingest",)
