@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import IndexBusyError, IndexStoreError
 from ..library import Library
@@ -127,42 +127,34 @@ class Runtime:
     def ask(self, request: AskRequest) -> Answer:
         """``Assistant.ask``, with a failing store turned into 503 and a background recovery."""
         bot = self.assistant()
-        try:
-            return bot.ask(
-                request.question,
-                history=request.history,
-                documents=request.documents,
-                generator=request.generator,
-            )
-        except IndexBusyError:
-            raise
-        except IndexStoreError as exc:
-            raise self.recover(exc) from None
+        with self._store_failures():
+            return bot.ask(request.question, **_options(request))
 
     def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
         """``Assistant.ask_stream``: the request is checked now (errors raise before any event),
         and a store that fails while the answer streams is recovered as in :meth:`ask`."""
         bot = self.assistant()
-        try:
-            events = bot.ask_stream(
-                request.question,
-                history=request.history,
-                documents=request.documents,
-                generator=request.generator,
-            )
-        except IndexBusyError:
-            raise
-        except IndexStoreError as exc:
-            raise self.recover(exc) from None
+        with self._store_failures():
+            events = bot.ask_stream(request.question, **_options(request))
         return self._recovering_from(events)
 
     def _recovering_from(self, events: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
-        try:
+        with self._store_failures():
             yield from events
+
+    @contextlib.contextmanager
+    def _store_failures(self) -> Iterator[None]:
+        """A store that fails (not one that is busy: 503 as it is) becomes 503 and a recovery."""
+        try:
+            yield
         except IndexBusyError:
             raise
         except IndexStoreError as exc:
             raise self.recover(exc) from None
+
+
+def _options(request: AskRequest) -> dict[str, Any]:
+    return {"history": request.history, "documents": request.documents, "generator": request.generator}
 
 
 class Runtimes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,20 +18,13 @@ from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 from assistant import Assistant
 from assistant.web import create_app
 
+from ..browser_fixtures import CHROMIUM
+from ..browser_fixtures import CHROMIUM_FLAGS as FLAGS
 from .helpers import CORPUS_DIR, DOC_ID
 
 pytest_plugins = ["tests.server_fixtures"]
 
 Serve = Callable[..., AbstractContextManager[str]]
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT_MS = 30_000
 SCRIPT = "<script>window.pwned = 'script'</script>"
 IMG = "<img src=x onerror=\"window.pwned = 'img'\">"
