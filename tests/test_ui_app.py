@@ -4,6 +4,7 @@ has for which configuration, and the "Manage documents" handlers' checks and mes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from gradio.utils import get_upload_folder
 from pydantic import SecretStr
 
+from assistant import Assistant
 from assistant.config import Settings
 from assistant.errors import CorpusError, NotFoundError
 from assistant.formats import SUFFIXES
@@ -58,6 +60,18 @@ def test_the_chat_passes_the_chosen_documents_and_back_end_to_ask() -> None:
     ]
     assert box == "" and "p. 2 · paragraph 1" in sources and "(Penguins, p. 2, paragraph 1)" in markdown
     assert len(retried) == 1
+
+
+def test_an_answer_shows_its_first_sentence_before_its_last(bot: Assistant) -> None:
+    """The chat draws each sentence as the assistant's stream yields it, the sources with it."""
+    views = list(Chat(bot, Anchors(), ready=lambda: True).answer("What is defensive deterrence?", []))
+    chat, turns, _, _ = views[-1]
+    sentences = turns[-1]["answer"]["sentences"]
+    assert len(sentences) >= 2 and 'class="qa-answer"' in chat[-1]["content"]
+    first, last = escape(sentences[0]["text"]), escape(sentences[-1]["text"])
+    partial = [v for v in views if first in v[0][-1]["content"] and last not in v[0][-1]["content"]]
+    assert partial, "a view with the first sentence only"
+    assert "qa-streaming" in partial[0][0][-1]["content"] and 'aria-busy="true"' in partial[0][2]
 
 
 # -- which controls the page has -----------------------------------------------------------
