@@ -322,6 +322,35 @@ def test_health_and_openapi(live_server: str) -> None:
     assert httpx.get(f"{live_server}/api/docs-assets/swagger-ui-bundle.js").status_code == 200
 
 
+def test_pages_answer_head_requests(live_server: str) -> None:
+    """Link checkers probe with HEAD; a 404 there would call a working link broken."""
+    for path in ("/embed", f"/read/{DOC_ID}"):
+        response = httpx.head(f"{live_server}{path}")
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+
+
+def test_a_portal_that_may_not_frame_the_chat_is_told_why(live_server: str, origins: Origins) -> None:
+    def framed_by(parent: str) -> httpx.Response:
+        headers = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-site", "Referer": f"{parent}/week3"}
+        return httpx.get(f"{live_server}/embed", headers=headers)
+
+    refused = framed_by(origins.disallowed)
+    policies = refused.headers.get_list("content-security-policy")
+    assert refused.status_code == 200 and "cannot be shown here" in refused.text
+    assert f"ASSISTANT_ALLOWED_ORIGINS={origins.allowed},{origins.disallowed}" in refused.text
+    assert 'id="question"' not in refused.text and "<script" not in refused.text
+    assert [p for p in policies if "frame-ancestors" in p] == [
+        p for p in policies if "frame-ancestors *" in p
+    ]
+    allowed = framed_by(origins.allowed)
+    assert 'id="question"' in allowed.text
+    assert any(
+        f"frame-ancestors 'self' {origins.allowed}" in p
+        for p in allowed.headers.get_list("content-security-policy")
+    )
+    assert 'id="question"' in httpx.get(f"{live_server}/embed").text, "opened directly, the chat"
+
+
 def test_embed_page_takes_theme_and_examples_from_the_query(live_server: str) -> None:
     plain = httpx.get(f"{live_server}/embed")
     assert 'data-theme="auto"' in plain.text

@@ -273,11 +273,21 @@ def test_embed_options_from_the_query(tabs: Tabs, live_server: str) -> None:
 
 
 def test_embed_is_not_framed_by_other_origins(tabs: Tabs, portals: Portals, live_server: str) -> None:
+    """A portal that may not frame the chat gets, in its frame, the reason in words and who can
+    change it, instead of the browser's blank error; the chat itself never loads there."""
     page = tabs.open(f"{portals.disallowed}/")
     page.wait_for_load_state("load")
     frame = page.frame_locator("#assistant")
+    expect(frame.locator("h1")).to_contain_text("cannot be shown here", timeout=WAIT_MS)
+    expect(frame.locator("main")).to_contain_text(f"not {portals.disallowed}")
+    expect(frame.locator("code")).to_contain_text(
+        f"ASSISTANT_ALLOWED_ORIGINS={portals.allowed},{portals.disallowed}"
+    )
+    expect(frame.get_by_role("link", name="Open the assistant in a new tab")).to_have_attribute(
+        "target", "_blank"
+    )
     expect(frame.locator("#question")).to_have_count(0)
-    assert any("frame-ancestors" in message for message in tabs.console)
+    screenshot(page, "embed-refused")
 
 
 def test_api_is_callable_only_from_allowed_origins(tabs: Tabs, portals: Portals, live_server: str) -> None:

@@ -94,3 +94,37 @@ def embed_page(
 </body>
 </html>
 """
+
+
+def refused_page(title: str, parent: str | None, allowed: Sequence[str], link: str) -> str:
+    """What a portal whose origin may not frame ``/embed`` shows in its frame, instead of the
+    browser's blank error: why, who can change it, and a link that opens the chat in a tab.
+
+    It carries no form and no script, so letting any site frame it gives a clickjacker nothing.
+    """
+    site = f"<strong>{escape(parent)}</strong>" if parent else "this site"
+    others = ", ".join(escape(origin) for origin in allowed if origin != "*")
+    permitted = f"its own pages and {others}" if others else "its own pages only"
+    wanted = [origin for origin in allowed if origin != "*"] + [parent or "https://portal.example.edu"]
+    setting = escape(",".join(wanted))
+    opener = f'<a href="{escape(link, quote=True)}" target="_blank" rel="noopener">'
+
+    return f"""<!doctype html>
+<html lang="en" data-theme="auto">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>This assistant cannot be shown here</title>
+<link rel="stylesheet" href="ui-static/embed.css">
+</head>
+<body>
+<main class="refused">
+  <h1>The assistant for {escape(title)} cannot be shown here</h1>
+  <p>The server that hosts it lets {permitted} embed it, not {site}.</p>
+  <p>Its administrator can allow this site by adding it to the allowed origins:
+  <code>ASSISTANT_ALLOWED_ORIGINS={setting}</code> (see “Embedding in a study portal” in the README).</p>
+  <p>{opener}Open the assistant in a new tab</a></p>
+</main>
+</body>
+</html>
+"""

@@ -95,7 +95,7 @@ def create_app(
     _add_docs(app)  # before the API router, whose catch-all would answer /api/docs with 404
     app.include_router(admin_router(library), responses={**LIMITED, **ADMIN_RESPONSES})
     app.include_router(api_router(runtimes), responses=LIMITED)
-    app.include_router(page_router(runtimes))
+    app.include_router(page_router(runtimes, origins))
     app.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     blocks = build_ui(
         library,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 
-from ui.embed import embed_page, parse_flag, parse_theme
+from ui.embed import embed_page, parse_flag, parse_theme, refused_page
 from ui.reading import reading_page
 from ui.render import corpus_title
 
@@ -23,7 +24,7 @@ from .documents import document_detail, document_summary, find_document
 from .errors import ApiError
 from .runtime import Runtime, Runtimes
 from .schemas import ASK_STREAM_RESPONSES, ERROR_RESPONSES, AskRequest, responses
-from .security import PAGE_CSP
+from .security import EXPLANATION_CSP, PAGE_CSP
 from .streaming import event_stream
 
 NOT_FOUND = responses({404: "No such collection or document."})
@@ -102,8 +103,8 @@ def _collection_routes(
         return document_detail(find_document(runtime.bot, doc_id), runtime.collection)
 
 
-def page_router(runtimes: Runtimes) -> APIRouter:
-    """/healthz, the embed page and the reading view."""
+def page_router(runtimes: Runtimes, origins: list[str]) -> APIRouter:
+    """/healthz, the embed page and the reading view; ``origins`` may frame the pages."""
     router = APIRouter()
 
     def runtime_of(collection: str | None) -> Runtime:
@@ -127,16 +128,23 @@ def page_router(runtimes: Runtimes) -> APIRouter:
             body["problem"] = runtime.problem
         return JSONResponse(body, status_code=status)
 
-    @router.get("/embed", response_class=HTMLResponse, include_in_schema=False)
+    # HEAD too: link checkers and portals' "add a link" dialogs probe pages with it.
+    @router.api_route("/embed", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def embed(
+        request: Request,
         theme: str | None = Query(None),
         examples: str | None = Query(None),
         collection: str | None = Query(None),
     ) -> HTMLResponse:
         """The compact chat for iframes: ``?theme=light|dark|auto&examples=0|1&collection=NAME``."""
         bot = runtime_of(collection).bot
+        title = corpus_title(bot.documents())
+        refused_by = _framing_origin_refused(request, origins)
+        if refused_by is not None:
+            page = refused_page(title, refused_by or None, origins, str(request.url))
+            return HTMLResponse(page, headers={"Content-Security-Policy": EXPLANATION_CSP})
         page = embed_page(
-            corpus_title(bot.documents()),
+            title,
             bot.example_questions(),
             theme=parse_theme(theme),
             show_examples=parse_flag(examples, True),
@@ -152,9 +160,27 @@ def page_router(runtimes: Runtimes) -> APIRouter:
         query = f"?collection={collection}" if collection else ""
         return RedirectResponse(f"read/{documents[0].doc_id}{query}")
 
-    @router.get("/read/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    @router.api_route(
+        "/read/{doc_id}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False
+    )
     def read(doc_id: str, collection: str | None = Query(None)) -> HTMLResponse:
         page = reading_page(find_document(runtime_of(collection).bot, doc_id), collection=collection)
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
 
     return router
+
+
+def _framing_origin_refused(request: Request, origins: list[str]) -> str | None:
+    """The origin of a page framing this one that may not, "" when the browser did not say which,
+    None when the request is not a frame of another site's page or that site is allowed.
+
+    Browsers say a request loads a frame (``Sec-Fetch-Dest``) and whether for another site
+    (``Sec-Fetch-Site``); the ``Referer`` carries the framing page's origin by default.
+    """
+    if request.headers.get("sec-fetch-dest") != "iframe":
+        return None
+    if request.headers.get("sec-fetch-site") not in ("cross-site", "same-site") or "*" in origins:
+        return None
+    referer = urlsplit(request.headers.get("referer", ""))
+    parent = f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else ""
+    return None if parent in origins else parent

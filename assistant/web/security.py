@@ -21,6 +21,12 @@ PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'"
 )
+# The page that explains to a portal why it may not frame the chat: nothing on it to click
+# but a link, so any site may frame it.
+EXPLANATION_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors *"
+)
 _ORIGIN = re.compile(r"^(\*|https?://[A-Za-z0-9.\-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?)$")
 
 
@@ -50,7 +56,8 @@ def frame_ancestors(origins: list[str]) -> str:
 class FrameAncestorsMiddleware:
     """Adds ``Content-Security-Policy: frame-ancestors ...`` to every response, Gradio's included.
 
-    It is a header of its own: a page's own policy (``PAGE_CSP``) is enforced alongside it.
+    It is a header of its own: a page's own policy (``PAGE_CSP``) is enforced alongside it. A
+    response whose own policy already says who may frame it (``EXPLANATION_CSP``) keeps that.
     """
 
     def __init__(self, app: ASGIApp, policy: str) -> None:
@@ -64,7 +71,9 @@ class FrameAncestorsMiddleware:
 
         async def send_with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append("Content-Security-Policy", self.policy)
+                headers = MutableHeaders(scope=message)
+                if not any("frame-ancestors" in p for p in headers.getlist("content-security-policy")):
+                    headers.append("Content-Security-Policy", self.policy)
             await send(message)
 
         await self.app(scope, receive, send_with_policy)
