@@ -329,6 +329,13 @@ def test_pages_answer_head_requests(live_server: str) -> None:
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
 
 
+def test_an_unknown_document_in_the_reading_view_is_a_page(live_server: str) -> None:
+    response = httpx.get(f"{live_server}/read/no-such-reading")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "There is no document “no-such-reading” here" in response.text
+    assert f'href="{DOC_ID}"' in response.text, "links to the documents there are"
+
+
 def test_a_portal_that_may_not_frame_the_chat_is_told_why(live_server: str, origins: Origins) -> None:
     def framed_by(parent: str) -> httpx.Response:
         headers = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-site", "Referer": f"{parent}/week3"}

@@ -56,6 +56,40 @@ def reading_page(doc: Document, *, root: str = "../", collection: str | None = N
 """
 
 
+def missing_page(
+    doc_id: str, documents: list[Document], *, root: str = "../", collection: str | None = None
+) -> str:
+    """The reading view's page for a document that is not there (an old or mistyped link):
+    what was asked for, and the documents there are."""
+    query = f"?collection={quote(collection)}" if collection else ""
+    items = "".join(
+        f'<li><a href="{escape(quote(doc.doc_id) + query, quote=True)}">{escape(doc.title)}</a></li>'
+        for doc in documents
+    )
+    listing = f"<p>The documents of this collection:</p><ul>{items}</ul>" if items else ""
+    back = escape(root + query, quote=True)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>No such document · reading view</title>
+<link rel="stylesheet" href="{escape(root, quote=True)}ui-static/reading.css">
+</head>
+<body>
+<header class="page-head">
+  <p><a href="{back}">← Ask a question about these readings</a></p>
+  <h1>There is no document “{escape(doc_id)}” here</h1>
+</header>
+<main id="essay" tabindex="-1">
+<p>The link may be old (the document was removed or renamed) or mistyped.</p>
+{listing}
+</main>
+</body>
+</html>
+"""
+
+
 class _PageMarks:
     """Hands out the "p. N" markers of a paged document, each once, in reading order."""
 

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 
 from ui.embed import embed_page, parse_flag, parse_theme, refused_page
-from ui.reading import reading_page
+from ui.reading import missing_page, reading_page
 from ui.render import corpus_title
 
 from ..models import Answer
@@ -164,7 +164,12 @@ def page_router(runtimes: Runtimes, origins: list[str]) -> APIRouter:
         "/read/{doc_id}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False
     )
     def read(doc_id: str, collection: str | None = Query(None)) -> HTMLResponse:
-        page = reading_page(find_document(runtime_of(collection).bot, doc_id), collection=collection)
+        documents = runtime_of(collection).bot.documents()
+        found = next((doc for doc in documents if doc.doc_id == doc_id), None)
+        if found is None:  # a page, not the API's JSON error: a person followed this link
+            page = missing_page(doc_id, documents, collection=collection)
+            return HTMLResponse(page, status_code=404, headers={"Content-Security-Policy": PAGE_CSP})
+        page = reading_page(found, collection=collection)
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
 
     return router
