@@ -22,7 +22,7 @@ import numpy as np
 
 from .answer_model import AnswerModel
 from .config import Settings
-from .models import Chunk, Fallback, Message, Sentence, VerificationCounts
+from .models import AnswerKind, Chunk, Fallback, Message, Sentence, VerificationCounts
 from .profile import Profile
 from .questions import QuestionInfo, stance_of
 from .retrieval import Retrieval, Retriever, ScoredSentence
@@ -69,10 +69,17 @@ class Draft:
     timings_ms: dict[str, float] = field(default_factory=dict)
     verification: VerificationCounts | None = None  # see Answer
     fallback: Fallback | None = None
+    kind: AnswerKind = "answer"  # see Answer
+
+    def __post_init__(self) -> None:
+        # A refusal built without saying which kind is a plain refusal: "answer" is never refused.
+        if self.refused and self.kind == "answer":
+            self.kind = "refusal"
 
     @classmethod
-    def refusal(cls, text: str, generator: str = "extractive") -> Draft:
-        return cls([DraftSentence(text, [])], refused=True, generator=generator)
+    def refusal(cls, text: str, generator: str = "extractive", kind: AnswerKind = "refusal") -> Draft:
+        """A reply that quotes nothing: the text does not answer, or the question asks for something else."""
+        return cls([DraftSentence(text, [])], refused=True, generator=generator, kind=kind)
 
 
 @dataclass(frozen=True)
@@ -164,9 +171,9 @@ class ExtractiveGenerator(Generator):
     def generate(self, request: Request) -> Draft:
         info = request.info
         if info.intent == "greeting":
-            return Draft.refusal(GREETING.format(reading=self.reading))
+            return Draft.refusal(GREETING.format(reading=self.reading), kind="greeting")
         if info.intent == "request":
-            return Draft.refusal(REFUSAL_REQUEST.format(reading=self.reading))
+            return Draft.refusal(REFUSAL_REQUEST.format(reading=self.reading), kind="request")
         if info.intent == "summary":
             return self._summary()
         candidates = self.candidates(request)

@@ -14,6 +14,12 @@ Role = Literal["user", "assistant"]
 # Why the extractive answer replaced a language model's: the model said the passages do not
 # answer, it wrote nothing usable, too few of its sentences were supported, it timed out, it failed.
 Fallback = Literal["model_refused", "no_usable_answer", "too_few_supported", "timeout", "model_error"]
+# What the reply is, decided where the generator decides it, so that a page need not guess from
+# its words: "answer" (sentences quoting the text), "refusal" (the text does not answer it),
+# "greeting" (a hello or thanks, answered with an invitation) or "request" (something other than
+# a question about the text: a joke, a translation, new instructions). All but "answer" are
+# ``refused``: nothing in them is quoted, and evaluations count them as refusals.
+AnswerKind = Literal["answer", "refusal", "greeting", "request"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,7 @@ class Answer:
     # extractive answers, and a model that declined, failed, timed out or wrote nothing usable.
     verification: VerificationCounts | None = None
     fallback: Fallback | None = None  # why the extractive answer replaced the model's; None if it did not
+    kind: AnswerKind = "answer"  # see AnswerKind; "answer" exactly when not ``refused``
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -164,7 +171,7 @@ class StreamEvent:
     ``token``: text as a language model writes it, each finished sentence checked at once
     (an unsupported one is followed by " (unverified)"); for display only. ``sentence``:
     one sentence of the verified answer (its ``index``), with the ``citations`` its markers
-    introduce and whether the answer is a refusal. ``final``: the whole answer.
+    introduce, whether the answer is a refusal and its ``answer_kind``. ``final``: the whole answer.
     """
 
     kind: Literal["token", "sentence", "final"]
@@ -174,3 +181,4 @@ class StreamEvent:
     index: int = 0
     citations: tuple[Citation, ...] = ()
     refused: bool = False
+    answer_kind: AnswerKind = "answer"  # the answer's ``kind`` (``kind`` here names the event)

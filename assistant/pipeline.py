@@ -295,7 +295,13 @@ class Assistant:
             introduced.update(new)
             citations = tuple(by_marker[n] for n in new)
             yield StreamEvent(
-                "sentence", sentence.text, sentence, index=index, citations=citations, refused=answer.refused
+                "sentence",
+                sentence.text,
+                sentence,
+                index=index,
+                citations=citations,
+                refused=answer.refused,
+                answer_kind=answer.kind,
             )
         answer.timings_ms = {
             **{k: round(v, 2) for k, v in retrieval.timings_ms.items()},
@@ -419,6 +425,7 @@ class Assistant:
             notice=draft.notice,
             verification=draft.verification,
             fallback=draft.fallback,
+            kind=draft.kind,
         )
 
 

@@ -80,6 +80,14 @@ def test_off_topic_question_is_refused(live_server: str) -> None:
     answer = ask(live_server, "Tell me a joke").json()
     assert answer["refused"] is True
     assert answer["citations"] == []
+    assert answer["kind"] == "request"
+
+
+def test_a_greeting_is_refused_and_says_it_is_a_greeting(live_server: str) -> None:
+    """Refused (nothing is quoted; evaluations count it so), and ``kind`` tells a page to greet back."""
+    answer = ask(live_server, "hi").json()
+    assert answer["refused"] is True and answer["kind"] == "greeting"
+    assert ask(live_server, QUESTION).json()["kind"] == "answer"
 
 
 def test_stream_sends_each_sentence_then_the_final_answer(live_server: str) -> None:
@@ -95,6 +103,7 @@ def test_stream_sends_each_sentence_then_the_final_answer(live_server: str) -> N
     introduced = [c for _, data in events[:-1] for c in data["citations"]]
     assert [c["marker"] for c in introduced] == [c["marker"] for c in final["citations"]]
     assert all(c["anchor"].startswith("s-") for c in introduced)
+    assert {data["kind"] for _, data in events[:-1]} == {final["kind"]} == {"answer"}
     assert final["answer"] == ask(live_server, QUESTION).json()["answer"]
 
 

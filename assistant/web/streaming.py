@@ -27,7 +27,7 @@ def sse(event: str, data: Any) -> str:
 
 def event_data(event: StreamEvent) -> dict[str, Any]:
     """The JSON of one event: ``token`` {text}; ``sentence`` {index, text, markers, support,
-    sources, citations, refused}; ``final`` the answer contract of POST /api/ask."""
+    sources, citations, refused, kind}; ``final`` the answer contract of POST /api/ask."""
     if event.kind == "final" and event.answer is not None:
         return event.answer.to_dict()
     if event.kind == "sentence" and event.sentence is not None:
@@ -36,6 +36,7 @@ def event_data(event: StreamEvent) -> dict[str, Any]:
             **asdict(event.sentence),
             "citations": [asdict(c) for c in event.citations],
             "refused": event.refused,
+            "kind": event.answer_kind,
         }
     return {"text": event.text}
 
