@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from .errors import CorpusError
-from .formats import FORMATS, PAGED_FORMATS, SUFFIX_NAMES, SUFFIXES, extract, front_matter_end
+from .formats import FORMATS, PAGED_FORMATS, SUFFIX_NAMES, SUFFIXES, extract, front_matter_end, read_title
 from .models import Document
 
 __all__ = [
@@ -25,11 +25,13 @@ __all__ = [
     "SUFFIXES",
     "corpus_files",
     "doc_id_for",
+    "document_title",
     "file_sha256",
     "front_matter_end",
     "load_corpus",
     "load_document",
     "max_bytes",
+    "title_from_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -60,10 +62,25 @@ def load_document(path: Path) -> Document:
         path=str(path),
         text=extracted.text,
         sha256=hashlib.sha256(data).hexdigest(),
-        title=metadata.get("title") or path.stem.replace("-", " ").replace("_", " ").title(),
+        title=metadata.get("title") or title_from_name(path),
         metadata=metadata,
         pages=extracted.pages,
     )
+
+
+def title_from_name(path: Path) -> str:
+    """What a document without a title of its own is called: its file name, in words."""
+    return path.stem.replace("-", " ").replace("_", " ").title()
+
+
+def document_title(path: Path) -> str:
+    """The title ``load_document`` would give the file, read cheaply (a PDF's text is not
+    extracted): for pages that list files not indexed yet. An unreadable file is named after
+    its file name; indexing it reports why."""
+    try:
+        return read_title(path, _read_bounded(path)) or title_from_name(path)
+    except CorpusError:
+        return title_from_name(path)
 
 
 def file_sha256(path: Path) -> str:

@@ -2,11 +2,16 @@
 
 - ``.txt`` / ``.md``: UTF-8, kept exactly as written (front matter included, so
   offsets match the file); optional YAML front matter gives title/author/source/date.
+  A Markdown file without a front-matter title takes the level-1 heading it opens with.
 - ``.html`` / ``.htm``: the main text as trafilatura finds it (navigation, scripts
   and other boilerplate dropped), decoded with the charset the page declares.
 - ``.pdf``: pypdf's text, reflowed into paragraphs, with running headers, footers
   and page numbers dropped; ``Extracted.pages`` says where each page starts.
-- ``.docx``: the body's paragraphs (and table rows) via python-docx.
+- ``.docx``: the body's paragraphs (and table rows) via python-docx; the title is the file's
+  own title property, else a paragraph in Word's "Title" style.
+
+A format's title comes from the file itself; ``corpus`` names a file without one after
+its file name. ``read_title`` reads only the title, for files not indexed yet.
 
 Extracted (non-text) formats are written as paragraphs separated by one blank line,
 each on one line, because that is what ``chunking.paragraph_spans`` splits on. The
@@ -53,6 +58,11 @@ SUFFIX_NAMES = ", ".join(SUFFIXES[:-1]) + f" or {SUFFIXES[-1]}"  # for messages
 PAGED_FORMATS = frozenset({"pdf", "docx"})
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
+# A Markdown level-1 heading on the body's first line: "# Title" (ATX) or "Title" over "===" (setext).
+_MARKDOWN_TITLE = re.compile(
+    r"\A\s*(?:#[ \t]+(?P<atx>[^\n]+?)(?:[ \t]+#+)?[ \t]*\r?$|(?P<setext>[^\n]+?)[ \t]*\r?\n=+[ \t]*\r?$)",
+    re.MULTILINE,
+)
 _META_KEYS = ("title", "author", "source", "date")
 
 
@@ -127,9 +137,23 @@ def _text(path: Path, data: bytes) -> Extracted:
         ) from None
     text = text.removeprefix("\ufeff")
     metadata = _front_matter(text, path)
-    if not text[front_matter_end(text) :].strip():
+    body = text[front_matter_end(text) :]
+    if not body.strip():
         raise CorpusError(f"{path} is empty; add text or remove it from the corpus.")
+    if "title" not in metadata and FORMATS.get(path.suffix.lower()) == "markdown":
+        metadata = {**_clean_metadata(title=_markdown_title(body)), **metadata}
     return Extracted(text, metadata)
+
+
+def _markdown_title(body: str) -> str | None:
+    """The level-1 heading a Markdown body opens with: the document's own title. A heading
+    further down is a section's, and a plain text file has no markup to tell a title by."""
+    match = _MARKDOWN_TITLE.match(body)
+    if not match:
+        return None
+    title = (match.group("atx") or match.group("setext")).strip()
+    # Emphasis around the whole title ("# *Title*") is presentation, not part of the name.
+    return title.strip("*_").strip() or None
 
 
 def _front_matter(text: str, path: Path) -> dict[str, str]:
@@ -255,7 +279,17 @@ def _docx(path: Path, data: bytes) -> Extracted:
     if not text:
         raise CorpusError(f"{path} has no text; add text or remove it from the corpus.")
     properties = document.core_properties
-    return Extracted(text, _clean_metadata(title=properties.title, author=properties.author))
+    title = _usable_title(properties.title) or _docx_title_paragraph(document)
+    return Extracted(text, _clean_metadata(title=title, author=properties.author))
+
+
+def _docx_title_paragraph(document: DocxDocument) -> str | None:
+    """The first paragraph in Word's "Title" style, when the file's title property is empty."""
+    for paragraph in document.paragraphs:
+        style = paragraph.style.name if paragraph.style is not None else ""
+        if style == "Title" and paragraph.text.strip():
+            return paragraph.text
+    return None
 
 
 def _check_unzipped_size(path: Path, data: bytes) -> None:
@@ -322,6 +356,16 @@ def _pdf(path: Path, data: bytes) -> Extracted:
         )
     text, starts = _reflow(pages)
     return Extracted(text, _clean_metadata(title=_usable_title(title), author=author), starts)
+
+
+def _pdf_title(path: Path, data: bytes) -> str | None:
+    """The PDF's metadata title, without extracting its text (which takes long for a big file)."""
+    reader = _open_pdf(path, data)
+    try:
+        title = reader.metadata.title if reader.metadata else None
+    except Exception as exc:  # pypdf raises many kinds of error on a damaged file
+        raise _unreadable_pdf(path, exc) from None
+    return _clean_metadata(title=_usable_title(title)).get("title")
 
 
 def _open_pdf(path: Path, data: bytes) -> PdfReader:
@@ -561,6 +605,14 @@ def _reflow(pages: list[list[_Line]]) -> tuple[str, tuple[int, ...]]:
 
 
 # By format, not suffix: FORMATS alone says which suffixes there are.
+def read_title(path: Path, data: bytes) -> str | None:
+    """The title ``extract`` would find in ``data``, or None: for a PDF from its metadata alone."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind == "pdf":
+        return _pdf_title(path, data)
+    return extract(path, data).metadata.get("title")
+
+
 _READERS: dict[str, Callable[[Path, bytes], Extracted]] = {
     "text": _text,
     "markdown": _text,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import COLLECTION_NAME_RULE, Settings, is_collection_name
-from .corpus import SUFFIXES, doc_id_for, load_document
+from .corpus import SUFFIXES, doc_id_for, document_title, load_document
 from .errors import ConfigError, CorpusError, InvalidDocumentError, NotFoundError
 from .index import IngestReport, Progress
 from .pipeline import Assistant
@@ -158,7 +158,7 @@ class Library:
             infos.append(
                 DocumentInfo(
                     doc_id=source.doc_id,
-                    title=doc.title if doc else Path(source.path).stem,
+                    title=doc.title if doc else document_title(Path(source.path)),
                     path=source.path,
                     format=doc.metadata.get("format", "") if doc else Path(source.path).suffix.lstrip("."),
                     pages=len(doc.pages) if doc and doc.pages else None,

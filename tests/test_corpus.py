@@ -10,6 +10,7 @@ from assistant.corpus import (
     SUFFIXES,
     corpus_files,
     doc_id_for,
+    document_title,
     file_sha256,
     load_corpus,
     load_document,
@@ -75,7 +76,46 @@ def test_text_files_record_their_format(tmp_path: Path) -> None:
     (tmp_path / "b.md").write_text("---\nauthor: Someone\n---\n# Heading\n\nMarkdown.", encoding="utf-8")
     a, b = load_corpus(tmp_path)
     assert a.metadata == {"format": "text"} and a.pages == ()
-    assert b.metadata == {"author": "Someone", "format": "markdown"} and b.title == "B"
+    assert (
+        b.metadata == {"author": "Someone", "title": "Heading", "format": "markdown"} and b.title == "Heading"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "title"),
+    [
+        (
+            "values-in-policy.md",
+            "---\ntitle: From the Front Matter\n---\n# A Heading\n\nText.",
+            "From the Front Matter",
+        ),
+        ("values-in-policy.md", "# Values in Policy: A Reply\n\nText follows.", "Values in Policy: A Reply"),
+        ("values-in-policy.md", "\n\n# *Values in Policy* #\n\nText follows.", "Values in Policy"),
+        ("values-in-policy.md", "Values in Policy\n================\n\nText follows.", "Values in Policy"),
+        (
+            "values-in-policy.md",
+            "---\nauthor: A. Writer\n---\n\n# Values in Policy\n\nText.",
+            "Values in Policy",
+        ),
+        # A level-2 heading, or a level-1 heading further down, is a section's, not the document's.
+        ("values-in-policy.md", "## A Section\n\nText.", "Values In Policy"),
+        ("values-in-policy.md", "An opening paragraph.\n\n# A Section\n\nText.", "Values In Policy"),
+        ("values-in-policy.md", "#hashtag is not a heading.", "Values In Policy"),
+        # Plain text has no markup that marks a title: its name is the file's.
+        ("values_in_policy.txt", "# Values in Policy\n\nText.", "Values In Policy"),
+    ],
+)
+def test_a_document_is_called_by_its_own_title(tmp_path: Path, name: str, text: str, title: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert load_document(path).title == title
+    assert document_title(path) == title, "the quick read agrees with the full one"
+
+
+def test_a_file_that_cannot_be_read_is_named_after_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "week-3_notes.md"
+    path.write_bytes(b"\xff\xfe not UTF-8")
+    assert document_title(path) == "Week 3 Notes"
 
 
 def test_corpus_files_finds_every_supported_format(tmp_path: Path) -> None:

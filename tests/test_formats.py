@@ -17,7 +17,7 @@ from PIL import Image
 
 from assistant import formats
 from assistant.chunking import document_sentences, paragraph_spans
-from assistant.corpus import load_document
+from assistant.corpus import document_title, load_document
 from assistant.errors import CorpusError
 from assistant.formats import SUFFIXES, extract, front_matter_end
 
@@ -388,6 +388,31 @@ def test_docx_paragraphs_and_table_rows_are_separated_by_blank_lines(tmp_path: P
 
 def test_docx_without_a_title_is_named_after_the_file(tmp_path: Path) -> None:
     assert load_document(write_docx(tmp_path / "kaldor_2007.docx", title="")).title == "Kaldor 2007"
+
+
+def test_docx_title_paragraph_names_a_file_without_a_title_property(tmp_path: Path) -> None:
+    """Word's "Title" style marks the document's title, as its title property would."""
+    path = tmp_path / "kaldor_2007.docx"
+    document = docx.Document()
+    document.add_paragraph("New and Old Wars", style="Title")
+    document.add_paragraph("Human security puts people, not states, at the centre.")
+    document.save(str(path))
+    assert load_document(path).title == "New and Old Wars"
+    assert document_title(path) == "New and Old Wars"
+
+
+def test_a_pdf_title_is_read_without_extracting_its_text(
+    reading_pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages list files not indexed yet by title: reading a big PDF's text for that would take long."""
+
+    def no_text(*args: object) -> None:
+        raise AssertionError("the text was extracted")
+
+    monkeypatch.setattr(formats, "_page_lines", no_text)
+    assert document_title(reading_pdf) == "Denial and Punishment"
+    untitled = write_pdf(tmp_path / "week-3_reading.pdf", PAGES[:1], title=None)
+    assert document_title(untitled) == "Week 3 Reading"
 
 
 @pytest.mark.parametrize("content", [b"PK\x03\x04 not really a zip", b"plain text, not a zip"])

@@ -55,6 +55,17 @@ def test_collections_are_separate_corpora(library: Library, course: Path) -> Non
         library.assistant("nope")
 
 
+def test_documents_not_indexed_yet_are_listed_by_their_own_titles(library: Library) -> None:
+    """A fresh index: the chat's heading and the browser tab name documents as the index will,
+    not by their file names ("values-in-foreign-policy")."""
+    infos = {info.doc_id: info for info in library.documents("course")}
+    assert not any(info.indexed for info in infos.values())
+    assert infos["penguins"].title == "Penguin Notes"
+    assert infos[ESSAY.stem].title == "Values In Foreign Policy"  # no title of its own: its file name
+    library.assistant("course").ingest()
+    assert {i.doc_id: i.title for i in library.documents("course")} == {d: i.title for d, i in infos.items()}
+
+
 def test_bad_collection_names_and_folders_are_refused(library: Library, tmp_path: Path) -> None:
     with pytest.raises(Exception, match="Invalid collection name"):
         library.register("../x", tmp_path)
