@@ -23,7 +23,7 @@ import numpy as np
 from .answer_model import AnswerModel
 from .config import Settings
 from .models import AnswerKind, Chunk, Fallback, Message, Sentence, VerificationCounts
-from .profile import Profile
+from .profile import Profile, does
 from .questions import QuestionInfo, stance_of
 from .retrieval import Retrieval, Retriever, ScoredSentence
 from .signals import (
@@ -218,8 +218,7 @@ class ExtractiveGenerator(Generator):
     def _does_not(self, rest: str) -> str:
         """ "The text does not …" or "The readings do not …"."""
         reading = self.reading
-        verb = "do" if reading.endswith("s") and not reading.endswith("ss") else "does"
-        return f"{reading[:1].upper()}{reading[1:]} {verb} not {rest}"
+        return f"{reading[:1].upper()}{reading[1:]} {does(reading)} not {rest}"
 
     def _refusal(self, judged: Judged) -> str:
         """The plainest true reason (a name it never uses, a date or number it never gives, or

@@ -80,11 +80,16 @@ def load_profile(folder: Path) -> Profile:
         raise CorpusError(f"{path}: {where}: {problem['msg']}.") from None
 
 
+def does(reading: str) -> str:
+    """The verb that agrees with the reading's name: "the text does", "the readings do"."""
+    return "do" if reading.endswith("s") and not reading.endswith("ss") else "does"
+
+
 def heading_examples(headings: Sequence[str], reading: str) -> list[str]:
     """Example questions from the documents' own headings, when a profile gives none."""
     examples = []
     for heading in dict.fromkeys(h.strip(" #\t") for h in headings):
         words = heading.split()
         if 1 <= len(words) <= 8 and not re.search(r"\d{3,}|[|:;]", heading):
-            examples.append(f"What does {reading} say about “{heading}”?")
+            examples.append(f"What {does(reading)} {reading} say about “{heading}”?")
     return examples[:MAX_EXAMPLES]

@@ -121,6 +121,9 @@ def test_examples_from_headings() -> None:
         "What does the text say about “Tabs or Spaces?”?",
         "What does the text say about “Code Lay-out”?",
     ]
+    assert heading_examples(["# Code Lay-out"], "the readings") == [
+        "What do the readings say about “Code Lay-out”?"
+    ]
 
 
 STORY = (
@@ -164,6 +167,21 @@ def test_examples_come_from_the_headings_without_a_profile(story: Assistant) -> 
         "What does the text say about “Morning”?",
     ]
     assert story.warm_up_question() == "What does the text say about “The storm”?"
+
+
+def test_a_documents_own_title_is_not_an_example_topic(tmp_path: Path) -> None:
+    """ "# The Lighthouse" names the document; its sections are what a reader asks about."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "lighthouse.md").write_text(
+        STORY.split("---\n\n", 1)[1].replace("## The storm", "# The Lighthouse\n\n## The storm")
+    )
+    bot = Assistant(corpus_dir=corpus, index_dir=tmp_path / "index")
+    assert bot.documents()[0].title == "The Lighthouse"
+    assert bot.example_questions() == [
+        "What does the text say about “The storm”?",
+        "What does the text say about “Morning”?",
+    ]
 
 
 def test_the_essay_profile_gives_its_examples(bot: Assistant) -> None:
