@@ -46,7 +46,7 @@ FOLLOW_UP = "And how would that change the armed forces?"
 WAIT_MS = 30_000
 
 # A reply bubble once it is complete (streaming answers carry .qa-streaming until the last sentence).
-REPLY = "#qa-chat :is(.qa-answer:not(.qa-streaming), .qa-refusal, .qa-notice)"
+REPLY = "#qa-chat :is(.qa-answer:not(.qa-streaming), .qa-refusal, .qa-reply, .qa-notice)"
 
 # Gradio's queue trips pandas deprecation warnings on every event; they are not ours to fix.
 GRADIO_NOISE = "ignore::DeprecationWarning:gradio.queueing"

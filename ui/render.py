@@ -17,6 +17,9 @@ from urllib.parse import quote
 AnswerDict = Mapping[str, Any]
 
 REFUSAL_TITLE = "Not answered from the text"
+# Replies to what is not a question about the text (a hello, a request for a joke): they say what
+# the assistant does, in the conversation's voice, not as a failure to answer.
+CONVERSATIONAL = frozenset({"greeting", "request"})
 EMPTY_SOURCES = (
     '<div class="qa-sources-empty"><h2 class="qa-panel-title">Sources</h2>'
     "<p>Each answer sentence ends with a marker such as [1]. The quotations it rests on "
@@ -81,6 +84,12 @@ def examples_html(questions: Sequence[str]) -> str:
     )
 
 
+def chat_status_html(message: str) -> str:
+    """The line under the chat's buttons that says what the last one did ("Asked the last question
+    again."); a status region, so a screen reader reads it out too. Empty when there is nothing to say."""
+    return f'<p class="qa-chat-status" role="status">{escape(message)}</p>' if message else ""
+
+
 def notice_html(message: str) -> str:
     """A problem with the request (too long, index still building), not an answer."""
     return f'<div class="qa-notice" role="alert"><strong>Not sent.</strong> {escape(message)}</div>'
@@ -100,8 +109,17 @@ def draft_html(text: str) -> str:
     )
 
 
+def answer_kind(answer: AnswerDict) -> str:
+    """The answer's ``kind`` (answer, refusal, greeting, request); an answer saved before the
+    contract had one is an answer or a refusal."""
+    kind = answer.get("kind")
+    return str(kind) if kind else ("refusal" if answer["refused"] else "answer")
+
+
 def answer_html(answer: AnswerDict, turn: int, streaming: bool = False) -> str:
     """The chat bubble of one answer; ``streaming`` while its sentences are still arriving."""
+    if answer_kind(answer) in CONVERSATIONAL:
+        return reply_html(answer)
     if answer["refused"]:
         return refusal_html(answer)
     places = {c["marker"]: citation_place(c) for c in answer["citations"]}
@@ -115,8 +133,17 @@ def answer_html(answer: AnswerDict, turn: int, streaming: bool = False) -> str:
     return f'<div class="qa-answer">{" ".join(parts)}{_answer_notice(answer)}</div>'
 
 
+def reply_html(answer: AnswerDict) -> str:
+    """A greeting or a request answered as what it is: a plain message, nothing quoted."""
+    return f'<div class="qa-reply">{escape(_reply_text(answer))}{_answer_notice(answer)}</div>'
+
+
+def _reply_text(answer: AnswerDict) -> str:
+    return " ".join(s["text"] for s in answer["sentences"]) or answer["answer"]
+
+
 def refusal_html(answer: AnswerDict) -> str:
-    text = " ".join(s["text"] for s in answer["sentences"]) or answer["answer"]
+    text = _reply_text(answer)
     return (
         f'<div class="qa-refusal" role="note"><strong class="qa-refusal-title">{REFUSAL_TITLE}</strong>'
         f"<span>{escape(text)}</span>{_answer_notice(answer)}</div>"
@@ -165,7 +192,9 @@ def sources_html(turns: Sequence[tuple[int, AnswerDict, bool]], anchors: Anchors
 
 def _sources_group(turn: int, answer: AnswerDict, streaming: bool, anchors: Anchors, *, latest: bool) -> str:
     """One turn's sources; ``aria-busy`` while its answer is still streaming in."""
-    if answer["refused"]:
+    if answer_kind(answer) in CONVERSATIONAL:
+        body = '<p class="qa-sources-none">No quotation: this was not a question about the text.</p>'
+    elif answer["refused"]:
         body = '<p class="qa-sources-none">No quotation: the question was not answered from the text.</p>'
     else:
         cards = "".join(_passage_card(turn, group, anchors) for group in by_passage(answer["citations"]))
@@ -239,6 +268,9 @@ def _quote_mark(turn: int, citation: AnswerDict, anchors: Anchors) -> str:
 def answer_markdown(answer: AnswerDict) -> str:
     """The answer as Markdown for notes: the text with its [n] markers, then the numbered quotations."""
     lines = [f"**Question:** {answer['question']}", ""]
+    if answer_kind(answer) in CONVERSATIONAL:
+        lines.append(answer["answer"])
+        return "\n".join(lines) + "\n"
     if answer["refused"]:
         lines.append(f"_{REFUSAL_TITLE}:_ {answer['answer']}")
         return "\n".join(lines) + "\n"
