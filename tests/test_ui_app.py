@@ -3,6 +3,7 @@ has for which configuration, and the "Manage documents" handlers' checks and mes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from html import escape
 from pathlib import Path
@@ -21,8 +22,10 @@ from assistant.formats import SUFFIXES
 from assistant.library import Library
 from assistant.models import Answer, AnswerSentence, Citation, StreamEvent
 from ui.admin import FAILED, WRONG_TOKEN, Admin, _discard
-from ui.app import Chat, build_ui
+from ui.app import Chat, Direct, Page, _restore, build_ui
 from ui.render import Anchors
+
+from .conftest import ESSAY
 
 TOKEN = "s3cret-token"
 
@@ -122,6 +125,19 @@ def test_one_document_and_one_collection_need_no_choice(library: Any) -> None:
     blocks = build_ui(library())
     assert component(blocks, "qa-filter").visible is False
     assert component(blocks, "qa-collection").visible is False
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_before_its_index_is_built_the_page_is_named_by_the_documents_own_title(tmp_path: Path) -> None:
+    """A fresh index: the browser tab says the document's title, not its file name."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "week-3-notes.md").write_text(
+        "# Deterrence by Denial\n\nDenial is defensive.\n", encoding="utf-8"
+    )
+    blocks = build_ui(Library(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    assert blocks.title == "Ask about “Deterrence by Denial”"
+    assert "Ask about “Deterrence by Denial”" in component(blocks, "qa-header").value
 
 
 # -- the "Manage documents" handlers ----------------------------------------------------------
@@ -235,3 +251,84 @@ def test_a_bare_assistant_still_builds_the_page(library: Any) -> None:
     blocks = build_ui(library().assistant(), queue_size=2, concurrency=1)
     assert blocks._queue.max_size == 2
     assert component(blocks, "qa-collection").value == "default"
+
+
+# -- the conversation the browser keeps ------------------------------------------------------
+
+
+@pytest.fixture
+def essay_page(essay_index: Path) -> Page:
+    """The chat page's handlers over the essay's shared index (nothing here changes it)."""
+    library = Library(corpus_dir=ESSAY.parent, index_dir=essay_index)
+    return Page(library, lambda name: Direct(library.assistant(name)))
+
+
+def asked(page: Page, question: str, turns: list[Any]) -> tuple[Any, ...]:
+    """The last of ``Page.ask``'s outputs: (question box, chat, turns, sources, markdown, examples,
+    retry, clear, undo, status)."""
+    return list(page.ask(question, turns, "default", [], None))[-1]
+
+
+def test_a_saved_conversation_comes_back_as_it_was(essay_page: Page) -> None:
+    turns = asked(essay_page, "What is defensive deterrence?", [])[2]
+    turns = asked(essay_page, "hi", turns)[2]
+    saved = Page.save(turns, "default", {"birds": [{"question": "Owls?", "answer": None, "notice": "x"}]})
+    assert saved["birds"] == [{"question": "Owls?", "answer": None, "notice": "x"}], "other collections kept"
+    restored = _restore(json.loads(json.dumps(saved["default"])))  # as the browser gives it back
+    assert restored == turns
+    assert essay_page.chat("default").view(restored) == essay_page.chat("default").view(turns)
+    assert Page.save([], "default", saved) == {"birds": saved["birds"]}, "an empty conversation is not kept"
+
+
+def test_a_turn_still_arriving_is_not_saved(essay_page: Page) -> None:
+    turns = asked(essay_page, "What is defensive deterrence?", [])[2]
+    arriving = {**turns[0], "answer": None, "draft": "Defensive"}
+    assert Page.save([*turns, arriving], "default", {})["default"] == turns
+
+
+def test_what_the_browser_sends_back_is_checked_before_it_is_shown(essay_page: Page) -> None:
+    """Storage can hold anything: an older shape, a value edited by hand. What does not fit the
+    answer contract is left out, so no markup reaches the page from it."""
+    good = asked(essay_page, "What is defensive deterrence?", [])[2][0]
+    citation = good["answer"]["citations"][0]
+    bad_marker = {**good["answer"], "citations": [{**citation, "marker": '1"><img src=x onerror=alert(1)>'}]}
+    bad_paragraph = {**good["answer"], "citations": [{**citation, "paragraph": "9 onclick=alert(1)"}]}
+    bad_kind = {**good["answer"], "kind": "<script>"}
+    missing = {k: v for k, v in good["answer"].items() if k != "citations"}
+    value = [
+        {**good, "answer": bad_marker},
+        {**good, "answer": bad_paragraph},
+        {**good, "answer": bad_kind},
+        {**good, "answer": missing},
+        {"question": 3, "answer": None, "notice": "x"},
+        {"question": "Pending?", "answer": None, "notice": None},
+        "not a turn",
+        good,
+    ]
+    assert _restore(value) == [good]
+    for junk in (None, "text", {"question": "q"}, 7):
+        assert _restore(junk) == []
+    shown = essay_page.switch("default", {"default": value})
+    chat, sources = shown[2], shown[4]
+    assert "<img" not in str(chat) + sources and "onclick" not in sources
+
+
+def test_new_conversation_can_be_undone_and_the_buttons_follow_the_conversation(essay_page: Page) -> None:
+    shown = asked(essay_page, "What is defensive deterrence?", [])
+    _, _, turns, _, _, examples, retry, clear, undo, status = shown
+    assert retry["interactive"] and clear["interactive"] and not undo["visible"] and status == ""
+    assert examples == gr.update(visible=False)
+    chat, kept, _, _, examples, retry, clear, undo, status, cleared = essay_page.clear(turns, None, "default")
+    assert chat == [] and kept == [] and cleared == turns
+    assert not retry["interactive"] and not clear["interactive"] and undo["visible"]
+    assert "Started a new conversation" in status and 'role="status"' in status
+    assert examples["visible"], "the examples are back on the empty chat"
+    chat, back, *_, undo, status, cleared = essay_page.undo(cleared, "default")
+    assert back == turns and cleared is None and not undo["visible"] and "is back" in status
+
+
+def test_ask_again_says_so(essay_page: Page) -> None:
+    turns = asked(essay_page, "What is defensive deterrence?", [])[2]
+    views = list(essay_page.retry(turns, "default", [], None))
+    assert "qa-pending" in views[0][0][-1]["content"], "the reply goes back to pending"
+    assert all("Asked the last question again." in view[-1] for view in views)

@@ -9,11 +9,15 @@ second tab manages the collection's documents (``ui/admin.py``).
 The conversation lives in a ``gr.State`` as a list of turns ({question, answer,
 notice}); the chat bubbles, the sources panel and the export are all redrawn from
 it, so retry and clear are list operations and the history sent to the assistant
-is the plain text of earlier answers, never their HTML.
+is the plain text of earlier answers, never their HTML. A copy is kept in the
+browser (``gr.BrowserState``, one list per collection), saved whenever an answer is
+complete and restored when the page opens, so a reload does not lose the work; a
+restored turn is checked against the answer contract before it is shown.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -25,8 +29,9 @@ from urllib.parse import quote
 import gradio as gr
 from fastapi import FastAPI
 from gradio.events import api as gradio_api
+from pydantic import TypeAdapter
 
-from assistant import Assistant, AssistantError, QuestionError
+from assistant import Answer, Assistant, AssistantError, QuestionError
 from assistant.config import DEFAULT_QUEUE_CONCURRENCY, DEFAULT_QUEUE_SIZE
 from assistant.library import DocumentInfo, Library
 
@@ -37,7 +42,7 @@ from .render import (
     AnswerDict,
     answer_html,
     answer_markdown,
-    corpus_title,
+    chat_status_html,
     draft_html,
     examples_html,
     notice_html,
@@ -54,9 +59,16 @@ Turn = dict[str, Any]
 View = tuple[list[dict[str, str]], list[Turn], str, str]  # chat, turns, sources, markdown
 
 NOT_READY = (
-    "The index of these documents is still being built (about 20 seconds for a long essay on the "
+    "The index of these documents is still being built (about 20 seconds for a long text on the "
     "first start). Select “Ask again” in a moment."
 )
+# The status line under the chat's buttons: what a button did, where the chat alone would not show it.
+ASKED_AGAIN = "Asked the last question again."
+CLEARED = "Started a new conversation. Select “Undo” to bring the last one back."
+RESTORED = "The conversation is back."
+# The browser keeps each collection's latest turns (answers with their passages: a few KB each).
+SAVED_TURNS = 30
+_ANSWER = TypeAdapter(Answer)
 SHOWN_QUESTION_CHARS = 300
 # The page's own events stay out of the API page; "/ask" is the endpoint for clients.
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
@@ -188,7 +200,9 @@ class Chat:
                 elif event.kind == "sentence" and event.sentence is not None:
                     sentences.append(asdict(event.sentence))
                     citations += [asdict(c) for c in event.citations]
-                    partial = _partial(question, sentences, citations, refused=event.refused)
+                    partial = _partial(
+                        question, sentences, citations, refused=event.refused, kind=event.answer_kind
+                    )
                     yield self.view([*turns, _turn(question, answer=partial, streaming=True)])
                 elif event.answer is not None:
                     yield self.view([*turns, _turn(question, answer=event.answer.to_dict())])
@@ -238,7 +252,12 @@ def _turn(
 
 
 def _partial(
-    question: str, sentences: list[dict[str, Any]], citations: list[dict[str, Any]], *, refused: bool
+    question: str,
+    sentences: list[dict[str, Any]],
+    citations: list[dict[str, Any]],
+    *,
+    refused: bool,
+    kind: str,
 ) -> AnswerDict:
     """The answer so far, in the contract's shape, from the sentences that have arrived."""
     text = " ".join(s["text"] for s in sentences)
@@ -246,6 +265,7 @@ def _partial(
         "question": question,
         "answer": text,
         "refused": refused,
+        "kind": kind,
         "sentences": sentences,
         "citations": citations,
         "notice": "",
@@ -269,7 +289,12 @@ def _history(turns: list[Turn]) -> list[dict[str, str]]:
 
 
 class Page:
-    """The page's handlers: they find the chosen collection's chat, documents and title."""
+    """The page's handlers: they find the chosen collection's chat, documents and title.
+
+    Every handler that changes the conversation answers with the same outputs (``AskTab.shown``):
+    the view, the examples, the "Ask again" and "New conversation" buttons (usable only once
+    there is something to ask again or to clear), the "Undo" button and the status line.
+    """
 
     def __init__(self, library: Library, serve: Callable[[str], Served]) -> None:
         self.library = library
@@ -288,14 +313,32 @@ class Page:
             log.warning("The documents of collection %s cannot be listed: %s", name, exc)
             return []
 
+    def shown(
+        self, name: str, view: Sequence[Any], *, status: str = "", undo: bool = False, **chatbot: Any
+    ) -> tuple[Any, ...]:
+        """``view`` (chat, turns, sources, markdown) with what depends on it; ``chatbot`` props
+        (its placeholder) go with the chat's value."""
+        chat, turns, *rest = view
+        has_turns = bool(turns)
+        return (
+            gr.update(value=chat, **chatbot) if chatbot else chat,
+            turns,
+            *rest,
+            self.examples(name, turns),
+            gr.update(interactive=has_turns),  # "Ask again"
+            gr.update(interactive=has_turns),  # "New conversation"
+            gr.update(visible=undo),
+            chat_status_html(status),
+        )
+
     # -- the conversation, in the chosen collection --------------------------------------
 
     def ask(
         self, question: str, turns: list[Turn], name: str, documents: list[str], generator: str | None
     ) -> Iterator[tuple[Any, ...]]:
-        """(question box, *view, examples)."""
-        for shown in self.chat(name).ask(question, turns, documents, generator):
-            yield (*shown, self.examples(name, shown[2]))
+        """(question box, *shown)."""
+        for box, *view in self.chat(name).ask(question, turns, documents, generator):
+            yield (box, *self.shown(name, view))
 
     def ask_example(
         self, turns: list[Turn], name: str, documents: list[str], generator: str | None, event: gr.EventData
@@ -306,13 +349,33 @@ class Page:
     def retry(
         self, turns: list[Turn], name: str, documents: list[str], generator: str | None
     ) -> Iterator[tuple[Any, ...]]:
-        """(*view, examples)."""
-        for shown in self.chat(name).retry(turns, documents, generator):
-            yield (*shown, self.examples(name, shown[1]))
+        """(*shown): the last reply goes back to pending and is answered again, and the status line
+        says so (an unchanged answer would otherwise look as if nothing had happened)."""
+        status = ASKED_AGAIN if turns else ""
+        for view in self.chat(name).retry(turns, documents, generator):
+            yield self.shown(name, view, status=status)
 
-    def clear(self, name: str) -> tuple[Any, ...]:
-        """A new conversation: (*view, examples)."""
-        return (*Chat.clear(), self.examples(name, []))
+    def clear(self, turns: list[Turn], cleared: list[Turn] | None, name: str) -> tuple[Any, ...]:
+        """A new conversation: (*shown, the conversation it replaced, for "Undo")."""
+        if not turns:  # nothing to clear: an earlier conversation stays what "Undo" brings back
+            return (*self.shown(name, Chat.clear(), undo=bool(cleared)), cleared)
+        return (*self.shown(name, Chat.clear(), status=CLEARED, undo=True), turns)
+
+    def undo(self, cleared: list[Turn] | None, name: str) -> tuple[Any, ...]:
+        """The conversation "New conversation" replaced, back: (*shown, nothing left to undo)."""
+        turns = cleared or []
+        return (*self.shown(name, self.chat(name).view(turns), status=RESTORED if turns else ""), None)
+
+    @staticmethod
+    def save(turns: list[Turn], name: str, saved: Any) -> dict[str, Any]:
+        """The browser's saved conversations with this collection's as it is now."""
+        conversations = dict(saved) if isinstance(saved, dict) else {}
+        kept = _storable(turns)
+        if kept:
+            conversations[name] = kept
+        else:
+            conversations.pop(name, None)
+        return conversations
 
     def examples(self, name: str, turns: list[Turn]) -> Any:
         """The example questions, shown while the conversation is empty (as the Chatbot showed its own)."""
@@ -323,34 +386,107 @@ class Page:
 
     # -- what depends on the collection --------------------------------------------------
 
-    def switch(self, name: str) -> tuple[Any, ...]:
-        """Another collection: a new conversation, and its title, examples and documents."""
+    def switch(self, name: str, saved: Any) -> tuple[Any, ...]:
+        """Another collection: its conversation as the browser saved it, its title, examples and documents.
+
+        (header, question box, *shown, document filter, nothing to undo).
+        """
         self.serve(name)  # starts preparing its index, if that has not begun
         infos = self.documents(name)
-        chatbot = gr.update(value=[], **self.chatbot_props(name))
-        header = _header(infos, name, self.library.default)
-        examples = self.examples(name, [])
-        return header, chatbot, [], EMPTY_SOURCES, "", examples, gr.update(**_filter(infos))
+        view = self.chat(name).view(_restore(_saved(saved, name)))
+        shown = self.shown(name, view, **self.chatbot_props(name))
+        return (
+            self.heading(infos, name),
+            self.question_box(infos, name),
+            *shown,
+            gr.update(**_filter(infos)),
+            None,
+        )
 
-    def load(self, turns: list[Turn], request: gr.Request) -> tuple[Any, ...]:
-        """A page opens: the collections as they are now; ``?collection=NAME`` picks one."""
+    def load(self, saved: Any, request: gr.Request) -> tuple[Any, ...]:
+        """A page opens: the collections as they are now (``?collection=NAME`` picks one), and the
+        conversation the browser saved for it. (picker, header, question box, *shown, document filter)."""
         names = [info.name for info in self.library.collections()]
         wanted = request.query_params.get("collection") if request else None
         name = wanted if wanted in names else self.library.default
         infos = self.documents(name)
         picker = gr.Dropdown(choices=names, value=name, visible=len(names) > 1)
-        chatbot = gr.update(**self.chatbot_props(name))  # the conversation itself is left alone
-        header = _header(infos, name, self.library.default)
-        return picker, header, chatbot, self.examples(name, turns), gr.update(**_filter(infos))
+        view = self.chat(name).view(_restore(_saved(saved, name)))
+        shown = self.shown(name, view, **self.chatbot_props(name))
+        return (
+            picker,
+            self.heading(infos, name),
+            self.question_box(infos, name),
+            *shown,
+            gr.update(**_filter(infos)),
+        )
 
-    def refresh_filter(self, name: str, chosen: list[str] | None) -> Any:
-        """The document filter after documents were added or removed; still-present choices are kept."""
-        return gr.update(**_filter(self.documents(name), chosen))
+    def refresh(self, name: str, chosen: list[str] | None, turns: list[Turn]) -> tuple[Any, ...]:
+        """What names or describes the documents, after documents were added or removed: (header,
+        question box, chat placeholder, examples, document filter); chosen documents still there stay."""
+        infos = self.documents(name)
+        return (
+            self.heading(infos, name),
+            self.question_box(infos, name),
+            gr.update(**self.chatbot_props(name)),
+            self.examples(name, turns),
+            gr.update(**_filter(infos, chosen)),
+        )
+
+    def heading(self, infos: Sequence[DocumentInfo], name: str) -> str:
+        return _header(infos, name, self.library.default)
+
+    def question_box(self, infos: Sequence[DocumentInfo], name: str) -> Any:
+        """The question box's hint names the reading as answers do ("the essay", "the readings")."""
+        reading = self.library.assistant(name).profile.reading(len(infos))
+        return gr.update(placeholder=f"Ask a question about {reading}")
 
     def chatbot_props(self, name: str) -> dict[str, Any]:
         """The empty chat's invitation; it points to the collection's examples when there are some."""
         examples = self.library.assistant(name).example_questions()
         return {"placeholder": EXAMPLES_PLACEHOLDER if examples else PLACEHOLDER}
+
+
+def _saved(saved: Any, name: str) -> Any:
+    """Collection ``name``'s entry in the browser's saved conversations (whatever the browser sent)."""
+    return saved.get(name) if isinstance(saved, dict) else None
+
+
+def _storable(turns: list[Turn]) -> list[Turn]:
+    """The turns worth keeping in the browser: finished ones, the latest ``SAVED_TURNS``."""
+    finished = [
+        {"question": t["question"], "answer": t["answer"], "notice": t["notice"]}
+        for t in turns
+        if not t.get("streaming") and (t["answer"] is not None or t["notice"])
+    ]
+    return finished[-SAVED_TURNS:]
+
+
+def _restore(value: Any) -> list[Turn]:
+    """The saved turns that are turns. The browser may hold anything (an older version's shape, a
+    value edited by hand), and its text goes into the page: each answer is checked against the
+    answer contract, field by field and type by type, and what does not fit is left out."""
+    if not isinstance(value, list):
+        return []
+    turns = []
+    for item in value[-SAVED_TURNS:]:
+        try:
+            turns.append(_restored_turn(item))
+        except (TypeError, KeyError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            log.info("A saved turn was left out: %s", str(exc).splitlines()[0])
+    return turns
+
+
+def _restored_turn(item: Any) -> Turn:
+    question, answer, notice = item["question"], item["answer"], item["notice"]
+    if (
+        not isinstance(question, str)
+        or not isinstance(notice, str | None)
+        or (answer is None) == (notice is None)
+    ):
+        raise TypeError("not a turn: a question with either an answer or a notice")
+    checked = None if answer is None else _ANSWER.validate_python(answer).to_dict()
+    return _turn(question, answer=checked, notice=notice)
 
 
 def _filter(infos: Sequence[DocumentInfo], chosen: Sequence[str] | None = None) -> dict[str, Any]:
@@ -389,7 +525,7 @@ def build_ui(
     infos = page.documents(default)
     admin = Admin(library) if library.settings.admin_token is not None else None
 
-    demo = gr.Blocks(title=f"Ask about {corpus_title(infos)}", fill_width=False, delete_cache=(3600, 3600))
+    demo = gr.Blocks(title=_heading(infos), fill_width=False, delete_cache=(3600, 3600))
     with demo:
         with gr.Row(equal_height=False, elem_id="qa-top"):
             header = gr.HTML(_header(infos, default, default), elem_id="qa-header", js_on_load=None)
@@ -411,15 +547,17 @@ def build_ui(
                     ask_tab = _ask_tab(page, infos)
                 with gr.Tab("Manage documents", id="manage", elem_id="qa-admin-tab"):
                     changes = build_admin_tab(admin, collection)
+            # The chat page names and describes the documents: after a change, it says what is there now.
+            described = [header, ask_tab.question, ask_tab.chatbot, ask_tab.examples, ask_tab.documents]
             for change in changes:
                 change.then(
-                    page.refresh_filter, [collection, ask_tab.documents], [ask_tab.documents], **PRIVATE
+                    page.refresh, [collection, ask_tab.documents, ask_tab.turns], described, **PRIVATE
                 )
         _wire_ask_tab(page, ask_tab, collection, header)
         demo.load(
             page.load,
-            [ask_tab.turns],
-            [collection, header, ask_tab.chatbot, ask_tab.examples, ask_tab.documents],
+            [ask_tab.saved],
+            [collection, header, ask_tab.question, *ask_tab.shown, ask_tab.documents],
             **PRIVATE,
         )
         served = page.serve(default)
@@ -451,15 +589,38 @@ class AskTab:
     documents: gr.Dropdown  # the document filter
     generator: gr.Radio
     turns: gr.State
+    undo: gr.Button  # brings back the conversation "New conversation" replaced
+    status: gr.HTML  # what the last button did
+    cleared: gr.State  # the conversation "Undo" brings back
+    saved: gr.BrowserState  # {collection: turns}, in the browser's storage
 
     @property
     def view(self) -> list[Any]:
         return [self.chatbot, self.turns, self.sources, self.markdown]
 
+    @property
+    def shown(self) -> list[Any]:
+        """What ``Page.shown`` answers: the view and what depends on it."""
+        return [*self.view, self.examples, self.retry, self.clear, self.undo, self.status]
+
+
+def _browser_state(library: Library) -> gr.BrowserState:
+    """Each collection's conversation in the browser's localStorage.
+
+    Gradio encrypts the value with ``secret``; that is no secret, since the page's config carries
+    it, and what is stored is the reader's own conversation in their own browser. A key fixed by
+    the index folder keeps the conversations readable after a server restart (a random one would
+    lose them) and apart from another deployment's on the same origin.
+    """
+    digest = hashlib.sha256(str(library.settings.index_dir.resolve()).encode()).hexdigest()
+    return gr.BrowserState({}, storage_key=f"qa-conversations-{digest[:12]}", secret=digest[12:44])
+
 
 def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
     """The chat with its options, and the sources panel beside it."""
     turns = gr.State([])
+    cleared = gr.State(None)
+    saved = _browser_state(page.library)
     with gr.Row(equal_height=False, elem_id="qa-layout"):
         with gr.Column(scale=3, min_width=340):
             with gr.Row(elem_id="qa-options"):
@@ -492,7 +653,7 @@ def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
             with gr.Row(elem_id="qa-ask-row"):
                 question = gr.Textbox(
                     label="Your question",
-                    placeholder="Ask a question about the text",
+                    placeholder=page.question_box(infos, page.library.default)["placeholder"],
                     lines=1,
                     max_lines=6,
                     scale=5,
@@ -501,8 +662,11 @@ def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
                 )
                 ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
             with gr.Row():
-                retry = gr.Button("Ask again", size="sm", elem_id="qa-retry")
-                clear = gr.Button("New conversation", size="sm", elem_id="qa-clear")
+                # Nothing to ask again or clear in an empty chat: the page load enables them as due.
+                retry = gr.Button("Ask again", size="sm", interactive=False, elem_id="qa-retry")
+                clear = gr.Button("New conversation", size="sm", interactive=False, elem_id="qa-clear")
+                undo = gr.Button("Undo", size="sm", visible=False, elem_id="qa-undo")
+            status = gr.HTML("", elem_id="qa-chat-status", js_on_load=None)
             with gr.Accordion("Copy or download the latest answer as Markdown", open=False):
                 markdown = gr.Code(
                     label="Latest answer as Markdown",
@@ -514,7 +678,23 @@ def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
                 )
         with gr.Column(scale=2, min_width=300):
             sources = gr.HTML(EMPTY_SOURCES, elem_id="qa-sources", js_on_load=None)
-    return AskTab(chatbot, question, ask, retry, clear, markdown, sources, examples, only, generator, turns)
+    return AskTab(
+        chatbot,
+        question,
+        ask,
+        retry,
+        clear,
+        markdown,
+        sources,
+        examples,
+        only,
+        generator,
+        turns,
+        undo,
+        status,
+        cleared,
+        saved,
+    )
 
 
 def _generator_choice(library: Library) -> gr.Radio:
@@ -532,33 +712,54 @@ def _generator_choice(library: Library) -> gr.Radio:
 
 def _wire_ask_tab(page: Page, tab: AskTab, collection: gr.Dropdown, header: gr.HTML) -> None:
     options = [collection, tab.documents, tab.generator]
-    shown = [*tab.view, tab.examples]
+    shown = tab.shown
     asked = [tab.question, *shown]
-    tab.ask.click(page.ask, [tab.question, tab.turns, *options], asked, api_name="chat_ask", **PRIVATE)
-    tab.question.submit(
-        page.ask, [tab.question, tab.turns, *options], asked, api_name="chat_submit", **PRIVATE
-    )
-    tab.examples.click(page.ask_example, [tab.turns, *options], asked, api_name="chat_example", **PRIVATE)
-    tab.retry.click(page.retry, [tab.turns, *options], shown, api_name="chat_retry", **PRIVATE)
-    tab.clear.click(page.clear, [collection], shown, api_name="chat_clear", **PRIVATE)
-    tab.chatbot.clear(page.clear, [collection], shown, api_name="chat_trash", **PRIVATE)  # its bin icon
+    events = [
+        tab.ask.click(page.ask, [tab.question, tab.turns, *options], asked, api_name="chat_ask", **PRIVATE),
+        tab.question.submit(
+            page.ask, [tab.question, tab.turns, *options], asked, api_name="chat_submit", **PRIVATE
+        ),
+        tab.examples.click(
+            page.ask_example, [tab.turns, *options], asked, api_name="chat_example", **PRIVATE
+        ),
+        tab.retry.click(page.retry, [tab.turns, *options], shown, api_name="chat_retry", **PRIVATE),
+        tab.undo.click(
+            page.undo, [tab.cleared, collection], [*shown, tab.cleared], api_name="chat_undo", **PRIVATE
+        ),
+    ]
+    clear_inputs, cleared = [tab.turns, tab.cleared, collection], [*shown, tab.cleared]
+    events.append(tab.clear.click(page.clear, clear_inputs, cleared, api_name="chat_clear", **PRIVATE))
+    # The Chatbot's own bin icon clears the same way.
+    events.append(tab.chatbot.clear(page.clear, clear_inputs, cleared, api_name="chat_trash", **PRIVATE))
+    # Saved once a change is complete (an answer with all its sentences), not at every streamed word.
+    for event in events:
+        event.then(page.save, [tab.turns, collection, tab.saved], [tab.saved], **PRIVATE)
     # .input, not .change: the page load sets the collection too, and must not end a conversation.
-    collection.input(page.switch, [collection], [header, *shown, tab.documents], **PRIVATE)
+    collection.input(
+        page.switch,
+        [collection, tab.saved],
+        [header, tab.question, *shown, tab.documents, tab.cleared],
+        **PRIVATE,
+    )
+
+
+def _heading(infos: Sequence[DocumentInfo]) -> str:
+    """The page's heading, as text: also the browser tab's name (``app.js`` keeps them alike)."""
+    if len(infos) == 1:
+        return f"Ask about “{infos[0].title}”"
+    return f"Ask about {len(infos)} readings" if infos else "Ask about the readings"
 
 
 def _header(infos: Sequence[DocumentInfo], name: str, default: str) -> str:
     """The page heading; for a single document, a link to it in the reading view."""
     intro = "Answers quote the text sentence by sentence. Select a marker such as [1] to see the quotation"
+    heading = f"<h1>{escape(_heading(infos))}</h1>"
     if len(infos) == 1:
         query = f"?collection={quote(name)}" if name != default else ""
         link = f'<a href="read{escape(query, quote=True)}" target="_blank" rel="noopener">'
-        return (
-            f"<header><h1>Ask about “{escape(infos[0].title)}”</h1>"
-            f"<p>{intro} in its paragraph, or {link}read the whole text</a>.</p></header>"
-        )
-    title = f"{len(infos)} readings" if infos else "the readings"
+        return f"<header>{heading}<p>{intro} in its paragraph, or {link}read the whole text</a>.</p></header>"
     return (
-        f"<header><h1>Ask about {title}</h1>"
+        f"<header>{heading}"
         f"<p>{intro} under its document's title; its number opens the document at that sentence.</p></header>"
     )
 
@@ -567,7 +768,7 @@ def _api_endpoint(bot: Assistant, ready: Callable[[], bool]) -> None:
     """``/ask`` for ``gradio_client``: the same answer contract as ``POST /api/ask``."""
 
     def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
-        """Answer a question about the essay: text with [n] markers and the exact quotations."""
+        """Answer a question about the documents: text with [n] markers and the exact quotations."""
         if not ready():
             raise gr.Error(NOT_READY)
         try:

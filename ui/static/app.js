@@ -8,6 +8,35 @@
   const reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   let lastMarker = null;
 
+  // Beside the chat (wide screens) the panel scrolls on its own: only it scrolls to the quote, so
+  // the question being read stays where the reader left it. On a phone the panel is part of the page.
+  function scrollsItself(panel) {
+    return getComputedStyle(panel).overflowY !== "visible" && panel.scrollHeight > panel.clientHeight;
+  }
+
+  // The quote in the part of the panel below its sticky title and its answer's question, centred
+  // when it fits; the page moves only if that part of the panel is off the screen.
+  function revealInPanel(panel, source) {
+    const box = panel.getBoundingClientRect();
+    const title = panel.querySelector(".qa-panel-title");
+    const summary = source.closest("details")?.querySelector(":scope > summary");
+    const top = box.top + panel.clientTop + (title?.offsetHeight ?? 0) + (summary?.offsetHeight ?? 0);
+    const bottom = box.top + panel.clientTop + panel.clientHeight;
+    const quote = source.getBoundingClientRect();
+    let shift = 0;
+    if (quote.top < top || quote.bottom > bottom) {
+      const room = bottom - top;
+      shift = quote.height >= room ? quote.top - top : quote.top - top - (room - quote.height) / 2;
+      panel.scrollBy({ top: shift, behavior: reduceMotion ? "auto" : "smooth" });
+    }
+    if (box.top < 0 || box.bottom > window.innerHeight) {
+      const after = quote.top - shift;
+      const above = Math.min(0, box.top);
+      const below = Math.max(0, after + quote.height - window.innerHeight);
+      window.scrollBy({ top: above || below, behavior: reduceMotion ? "auto" : "smooth" });
+    }
+  }
+
   function activate(marker) {
     const source = document.getElementById(decodeURIComponent(marker.hash.slice(1)));
     if (!source) return false;
@@ -15,7 +44,12 @@
     if (group) group.open = true;
     for (const old of document.querySelectorAll(".qa-quote.is-active")) old.classList.remove("is-active");
     source.classList.add("is-active");
-    source.scrollIntoView({ behavior: reduceMotion ? "auto" : "smooth", block: "center" });
+    const panel = source.closest("#qa-sources");
+    if (panel && scrollsItself(panel)) {
+      revealInPanel(panel, source);
+    } else {
+      source.scrollIntoView({ behavior: reduceMotion ? "auto" : "smooth", block: "center" });
+    }
     source.focus({ preventScroll: true });
     return true;
   }
@@ -40,5 +74,17 @@
       lastMarker.focus();
       lastMarker.scrollIntoView({ block: "center" });
     }
+  });
+
+  // The browser tab is named like the page's heading. Gradio names it once, from the page as the
+  // server built it; the heading is redrawn when the collection or its documents change.
+  function nameTab() {
+    const heading = document.querySelector("#qa-header h1")?.textContent?.trim();
+    if (heading && document.title !== heading) document.title = heading;
+  }
+  new MutationObserver(nameTab).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+    characterData: true,
   });
 })();
