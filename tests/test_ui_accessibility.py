@@ -105,6 +105,18 @@ def test_chat_in_the_dark_theme_with_a_refusal(tabs: Tabs, live_server: str) -> 
     audit(page, "the chat after a refusal and an answer, dark")
 
 
+def test_chat_with_a_greeting_then_a_new_conversation(tabs: Tabs, live_server: str) -> None:
+    """The plain reply to a greeting, the status line and the "Undo" button after a new conversation."""
+    page = open_audited_chat(tabs, live_server)
+    ask_in_chat(page, "hi")
+    reply = ask_in_chat(page, QUESTION)
+    reply.locator("a.qa-marker").last.click()  # the sources panel's sticky title and question over it
+    audit(page, "the chat after a greeting and an answer")
+    page.locator("#qa-clear").click()
+    expect(page.locator("#qa-undo")).to_be_visible(timeout=WAIT_MS)
+    audit(page, "the chat after 'New conversation', with 'Undo'")
+
+
 def test_embed_empty_answered_and_sources(tabs: Tabs, live_server: str) -> None:
     page = tabs.open(f"{live_server}/embed", LAPTOP)
     expect(page.locator(".example").first).to_be_visible(timeout=WAIT_MS)
