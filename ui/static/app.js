@@ -10,31 +10,35 @@
 
   // Beside the chat (wide screens) the panel scrolls on its own: only it scrolls to the quote, so
   // the question being read stays where the reader left it. On a phone the panel is part of the page.
-  function scrollsItself(panel) {
-    return getComputedStyle(panel).overflowY !== "visible" && panel.scrollHeight > panel.clientHeight;
+  function scrollsOnItsOwn(panel) {
+    return ["auto", "scroll"].includes(getComputedStyle(panel).overflowY);
   }
 
   // The quote in the part of the panel below its sticky title and its answer's question, centred
-  // when it fits; the page moves only if that part of the panel is off the screen.
+  // when it fits (and left alone when it is already there). The page moves only as far as needed
+  // to show the panel's top and the quote, when the panel is partly off the screen.
   function revealInPanel(panel, source) {
+    const behavior = reduceMotion ? "auto" : "smooth";
     const box = panel.getBoundingClientRect();
     const title = panel.querySelector(".qa-panel-title");
     const summary = source.closest("details")?.querySelector(":scope > summary");
-    const top = box.top + panel.clientTop + (title?.offsetHeight ?? 0) + (summary?.offsetHeight ?? 0);
-    const bottom = box.top + panel.clientTop + panel.clientHeight;
+    const inside = box.top + panel.clientTop;
+    const top = inside + (title?.offsetHeight ?? 0) + (summary?.offsetHeight ?? 0);
+    const bottom = inside + panel.clientHeight;
     const quote = source.getBoundingClientRect();
     let shift = 0;
     if (quote.top < top || quote.bottom > bottom) {
       const room = bottom - top;
       shift = quote.height >= room ? quote.top - top : quote.top - top - (room - quote.height) / 2;
-      panel.scrollBy({ top: shift, behavior: reduceMotion ? "auto" : "smooth" });
+      const limit = panel.scrollHeight - panel.clientHeight;
+      shift = Math.max(-panel.scrollTop, Math.min(shift, limit - panel.scrollTop));
+      panel.scrollBy({ top: shift, behavior });
     }
-    if (box.top < 0 || box.bottom > window.innerHeight) {
-      const after = quote.top - shift;
-      const above = Math.min(0, box.top);
-      const below = Math.max(0, after + quote.height - window.innerHeight);
-      window.scrollBy({ top: above || below, behavior: reduceMotion ? "auto" : "smooth" });
-    }
+    const quoteBottom = Math.min(quote.bottom - shift, bottom);
+    let page = 0;
+    if (box.top < 0) page = box.top;
+    else if (quoteBottom > window.innerHeight) page = Math.min(quoteBottom - window.innerHeight, box.top);
+    if (page) window.scrollBy({ top: page, behavior });
   }
 
   function activate(marker) {
@@ -45,7 +49,7 @@
     for (const old of document.querySelectorAll(".qa-quote.is-active")) old.classList.remove("is-active");
     source.classList.add("is-active");
     const panel = source.closest("#qa-sources");
-    if (panel && scrollsItself(panel)) {
+    if (panel && scrollsOnItsOwn(panel)) {
       revealInPanel(panel, source);
     } else {
       source.scrollIntoView({ behavior: reduceMotion ? "auto" : "smooth", block: "center" });
