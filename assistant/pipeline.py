@@ -186,14 +186,9 @@ class Assistant:
         if self.profile.examples:
             return list(self.profile.examples)
         documents = self.documents()
-        # A document's title is what it is called, not a topic to ask about.
-        headings = [
-            m.group(1)
-            for doc in documents
-            for m in _MARKDOWN_HEADING.finditer(doc.text)
-            if m.group(1).strip(" #\t") != doc.title
-        ]
-        return heading_examples(headings, self.profile.reading(len(documents)))
+        headings = [m.group(1) for doc in documents for m in _MARKDOWN_HEADING.finditer(doc.text)]
+        titles = {doc.title for doc in documents}
+        return heading_examples(headings, self.profile.reading(len(documents)), titles)
 
     def warm_up_question(self) -> str:
         """The question asked once when a server starts, so that the first reader does not wait."""

@@ -21,7 +21,7 @@ stance is read with VADER's general lexicon.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import yaml
@@ -85,10 +85,13 @@ def does(reading: str) -> str:
     return "do" if reading.endswith("s") and not reading.endswith("ss") else "does"
 
 
-def heading_examples(headings: Sequence[str], reading: str) -> list[str]:
-    """Example questions from the documents' own headings, when a profile gives none."""
+def heading_examples(headings: Sequence[str], reading: str, titles: Collection[str] = ()) -> list[str]:
+    """Example questions from the documents' own headings, when a profile gives none. A heading
+    that is a document's title (``titles``) names the document; it is no topic to ask about."""
     examples = []
     for heading in dict.fromkeys(h.strip(" #\t") for h in headings):
+        if heading in titles:
+            continue
         words = heading.split()
         if 1 <= len(words) <= 8 and not re.search(r"\d{3,}|[|:;]", heading):
             examples.append(f"What {does(reading)} {reading} say about “{heading}”?")

@@ -387,37 +387,28 @@ class Page:
     # -- what depends on the collection --------------------------------------------------
 
     def switch(self, name: str, saved: Any) -> tuple[Any, ...]:
-        """Another collection: its conversation as the browser saved it, its title, examples and documents.
-
-        (header, question box, *shown, document filter, nothing to undo).
-        """
+        """Another collection: (*opened, nothing to undo)."""
         self.serve(name)  # starts preparing its index, if that has not begun
-        infos = self.documents(name)
-        view = self.chat(name).view(_restore(_saved(saved, name)))
-        shown = self.shown(name, view, **self.chatbot_props(name))
-        return (
-            self.heading(infos, name),
-            self.question_box(infos, name),
-            *shown,
-            gr.update(**_filter(infos)),
-            None,
-        )
+        return (*self.opened(name, saved), None)
 
     def load(self, saved: Any, request: gr.Request) -> tuple[Any, ...]:
-        """A page opens: the collections as they are now (``?collection=NAME`` picks one), and the
-        conversation the browser saved for it. (picker, header, question box, *shown, document filter)."""
+        """A page opens: (collection picker, *opened). The collections are listed as they are now;
+        ``?collection=NAME`` picks one."""
         names = [info.name for info in self.library.collections()]
         wanted = request.query_params.get("collection") if request else None
         name = wanted if wanted in names else self.library.default
-        infos = self.documents(name)
         picker = gr.Dropdown(choices=names, value=name, visible=len(names) > 1)
+        return (picker, *self.opened(name, saved))
+
+    def opened(self, name: str, saved: Any) -> tuple[Any, ...]:
+        """Collection ``name`` with the conversation the browser saved for it: (header, question box,
+        *shown, document filter)."""
+        infos = self.documents(name)
         view = self.chat(name).view(_restore(_saved(saved, name)))
-        shown = self.shown(name, view, **self.chatbot_props(name))
         return (
-            picker,
             self.heading(infos, name),
             self.question_box(infos, name),
-            *shown,
+            *self.shown(name, view, **self.chatbot_props(name)),
             gr.update(**_filter(infos)),
         )
 
