@@ -154,6 +154,17 @@ def test_refusal_looks_different_from_an_answer(tabs: Tabs, live_server: str) ->
     screenshot(page, "chat-refusal-desktop")
 
 
+def test_a_question_about_the_text_itself_is_not_a_follow_up(tabs: Tabs, live_server: str) -> None:
+    """After a question on a topic, "Who wrote this essay?" asks about the essay, not the topic:
+    it is refused as when asked alone, and offers questions the text does answer."""
+    page = open_chat(tabs, live_server)
+    ask_in_chat(page, "What is defensive deterrence?")
+    reply = ask_in_chat(page, "Who wrote this essay?")
+    expect(reply).to_have_class(re.compile(r"\bqa-refusal\b"))
+    expect(reply.locator("a.qa-marker")).to_have_count(0)
+    expect(reply).to_contain_text("You could ask, for example:")
+
+
 def test_question_text_cannot_inject_markup(tabs: Tabs, live_server: str) -> None:
     page = open_chat(tabs, live_server)
     hostile = '<img src=x onerror="window.injected=1">What is human security?'
