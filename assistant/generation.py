@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
@@ -25,13 +26,14 @@ from .config import Settings
 from .models import Chunk, Fallback, Message, Sentence, VerificationCounts
 from .profile import Profile
 from .questions import QuestionInfo, stance_of
-from .retrieval import Retrieval, Retriever, ScoredSentence
+from .retrieval import Retrieval, ScoredSentence
 from .signals import (
     ANAPHORIC,
     EXPLETIVE_IT,
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
     Question,
+    SentenceSource,
     question_vector,
     read_question,
     sentence_matrix,
@@ -41,6 +43,22 @@ _MULTI_PART = re.compile(
     r"\?\s+|\s+and\s+(?=(what|how|why|who|when|where|which|is|does|do)\b)|\b(compare|contrast|differ|difference|both)\b",
     re.I,
 )
+
+
+class Passages(SentenceSource, Protocol):
+    """What the extractive generator reads of a collection beyond the retrieval it is given:
+    :class:`~assistant.retrieval.Retriever` over an index, or an in-memory one in the tests."""
+
+    @property
+    def doc_ids(self) -> Collection[str]: ...
+
+    def embed(self, text: str) -> np.ndarray: ...
+
+    def sentence_at(self, doc_id: str, start: int) -> Sentence | None: ...
+
+    def chunk_of(self, sentence: Sentence) -> Chunk: ...
+
+    def all_sentences(self) -> list[Sentence]: ...
 
 
 @dataclass(frozen=True)
@@ -138,7 +156,7 @@ class ExtractiveGenerator(Generator):
 
     def __init__(
         self,
-        retriever: Retriever,
+        retriever: Passages,
         settings: Settings,
         profile: Profile | None = None,
         model: AnswerModel | None = None,
