@@ -75,9 +75,10 @@ def test_a_false_premise_is_corrected_from_the_text(answer: Answer) -> None:
 
 
 def test_each_part_of_a_two_part_question_gets_its_quote(answer: Answer) -> None:
-    draft = answer("How long should the dough rise, and how hot is the oven when it bakes?")
+    """Two questions about two texts in one: a quote for each, whichever scores best overall."""
+    draft = answer("What did the fox praise, and what does the review say the council spent too much on?")
     assert not draft.refused
     assert {
-        "Let it rise for two hours in a warm place.",
-        "Bake it at 220 degrees for thirty minutes.",
+        "A fox wanted the cheese and praised the crow's voice.",
+        "The council spent too much on decoration and too little on safety.",
     } <= set(quoted(draft))
