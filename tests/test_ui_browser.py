@@ -260,6 +260,96 @@ def test_embed_refusal_and_follow_up(tabs: Tabs, live_server: str) -> None:
     expect(page.locator(".message.refusal")).to_contain_text("Not answered from the text", timeout=WAIT_MS)
 
 
+# A course page's iframe: the size at which the drawer covers the chat instead of sitting beside it.
+EMBED_FRAME = {"width": 400, "height": 640}
+
+# Where the newest question and its answer sit in the conversation's scrolling box: the question's
+# top and bottom and the answer's top and bottom, relative to the box's visible top, and its height.
+NEWEST_TURN = """log => {
+    const box = log.getBoundingClientRect();
+    const [question, answer] = [...log.querySelectorAll(".message")].slice(-2).map(
+        message => message.getBoundingClientRect());
+    return {question: [question.top - box.top, question.bottom - box.top],
+            answer: [answer.top - box.top, answer.bottom - box.top], height: log.clientHeight};
+}"""
+
+# Where focus is: in the sources drawer, nowhere (the browser's own UI), or on a control of the page.
+FOCUS_PLACE = """() => {
+    const focused = document.activeElement;
+    if (!focused || focused === document.body) return "none";
+    if (focused.closest("#drawer")) return "drawer";
+    return `outside: ${focused.tagName.toLowerCase()}#${focused.id}.${focused.className}`;
+}"""
+
+
+def ask_in_embed(page: Page, question: str, turn: int) -> Locator:
+    """Ask on the embed page; returns the answer's bubble once it is complete."""
+    page.locator("#question").fill(question)
+    page.locator("#ask-button").click()
+    finished = page.locator(".message:is(.assistant, .refusal, .notice):not([aria-busy])")
+    expect(finished).to_have_count(turn, timeout=WAIT_MS)
+    return finished.nth(turn - 1)
+
+
+def test_embed_brings_each_new_answer_into_view(tabs: Tabs, live_server: str) -> None:
+    """In a 400x640 frame, each new question and the start of its answer are in view as it arrives,
+    the question at the top rather than the answer's end at the bottom (it is read from its start)."""
+    page = tabs.open(f"{live_server}/embed", EMBED_FRAME)
+    log = page.locator("#log")
+    for turn, question in enumerate((QUESTION, FOLLOW_UP, "What is defensive deterrence?"), start=1):
+        ask_in_embed(page, question, turn)
+        shown = log.evaluate(NEWEST_TURN)
+        top, bottom = shown["question"]
+        assert top >= 0 and bottom <= shown["height"], f"question {turn} is out of view: {shown}"
+        answer_top, answer_bottom = shown["answer"]
+        visible = min(answer_bottom, shown["height"]) - max(answer_top, 0)
+        wanted = min(answer_bottom - answer_top, shown["height"] / 2)
+        assert visible >= wanted, f"only {visible:.0f} px of answer {turn} are in view: {shown}"
+    assert log.evaluate("log => log.scrollTop") > 0  # it did scroll, to show the latest question
+
+
+def test_embed_sources_drawer_is_a_modal_dialog(tabs: Tabs, live_server: str) -> None:
+    """Where the drawer covers the chat (a 400x640 frame) it is a modal dialog: focus moves into
+    it, Tab never reaches the controls hidden behind it, and Escape or its close button return
+    focus to the control that opened it."""
+    page = tabs.open(f"{live_server}/embed", EMBED_FRAME)
+    answer = ask_in_embed(page, QUESTION, 1)
+    marker = answer.locator(".marker").nth(1)
+    marker.click()
+    drawer = page.locator("#drawer")
+    expect(drawer).to_be_visible()
+    expect(page.locator("#e-1-2")).to_be_focused()
+    assert drawer.evaluate("element => element.matches(':modal')"), "the drawer is not a modal dialog"
+    screenshot(page, "embed-drawer-400x640")
+
+    stops = drawer.locator("a, button").count() + 2  # once round the drawer and a step further
+    for key in ("Tab", "Shift+Tab"):
+        places = []
+        for _ in range(stops):
+            page.keyboard.press(key)
+            places.append(page.evaluate(FOCUS_PLACE))
+        left = [place for place in places if place.startswith("outside")]
+        assert not left, f"{key} left the drawer: {places}"
+
+    page.keyboard.press("Escape")
+    expect(drawer).to_be_hidden()
+    expect(marker).to_be_focused()
+
+    toggle = page.locator("#sources-toggle")
+    toggle.click()
+    expect(drawer).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    assert page.evaluate(FOCUS_PLACE) == "drawer"
+    page.locator("#drawer-close").click()
+    expect(drawer).to_be_hidden()
+    expect(toggle).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
+    marker.click()
+    page.locator("#drawer-close").click()
+    expect(marker).to_be_focused()
+
+
 def test_embed_options_from_the_query(tabs: Tabs, live_server: str) -> None:
     page = tabs.open(f"{live_server}/embed?theme=dark&examples=0", PHONE)
     expect(page.locator("#question")).to_be_visible()
