@@ -136,11 +136,56 @@ def test_follow_up_question_and_earlier_sources(tabs: Tabs, live_server: str) ->
     expect(page.locator("#qa-sources details[data-turn='1']")).to_have_attribute("open", "")
     expect(page.locator("#src-1-1")).to_be_focused()
 
-    page.get_by_text("Copy or download the latest answer as Markdown").click()
+    page.get_by_text("Copy the latest answer as Markdown").click()
     export = page.locator("#qa-markdown")
     expect(export).to_contain_text(f"**Question:** {FOLLOW_UP}")
     expect(export).to_contain_text("**Quotations**")
     expect(export).to_contain_text("paragraph 11")
+
+
+# Selects the whole of an element, as a reader's drag over it would, and gives the selection's text.
+SELECT_ALL_OF = """element => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    return selection.toString();
+}"""
+
+
+def test_an_answer_copies_and_exports_as_the_reader_sees_it(tabs: Tabs, live_server: str) -> None:
+    """A copied answer holds its text and markers, not the markers' hidden spoken names; the
+    Markdown download is named after the question and is in view under the answer at 1280x900;
+    the Markdown box scrolls into view when opened; a quotation's own quotation marks become
+    single ones inside the double ones around it."""
+    page = open_chat(tabs, live_server)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    reply = ask_in_chat(page, QUESTION)
+
+    selected = reply.evaluate(SELECT_ALL_OF)
+    page.keyboard.press("Control+C")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    for text in (selected, copied):
+        assert "[1]" in text and "[2]" in text
+        assert "source" not in text and "paragraph" not in text, f"hidden text was copied: {text!r}"
+    assert reply.locator(".qa-sr").count() >= 2  # the spoken names are still there for screen readers
+
+    download = page.get_by_role("link", name="Download answer 1 as Markdown")
+    expect(download).to_be_in_viewport()  # no scrolling needed at 1280x900
+    with page.expect_download() as saved:
+        download.click()
+    assert saved.value.suggested_filename == "answer-1-what-does-the-author-mean-by-human-security.md"
+    markdown = Path(saved.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith(f"**Question:** {QUESTION}\n")
+    assert "‘across all our core tasks.’”" in markdown  # the essay's own quotation marks, nested
+    assert "““" not in markdown and "””" not in markdown
+    screenshot(page, "chat-export-desktop")
+
+    page.get_by_text("Copy the latest answer as Markdown").click()
+    export = page.locator("#qa-markdown")
+    expect(export).to_contain_text(f"**Question:** {QUESTION}")
+    expect(export).to_be_in_viewport(ratio=0.9)
 
 
 def test_refusal_looks_different_from_an_answer(tabs: Tabs, live_server: str) -> None:

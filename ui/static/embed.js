@@ -60,6 +60,13 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
     return `e-${turnNumber}-${marker}`;
   }
 
+  /** Text in double quotation marks, its own turned into single ones (as ui/render.py's quoted()):
+   * “… ‘core tasks’ …”, never “… “core tasks” …”. */
+  function quoted(text) {
+    const inner = text.replace(/"([^"]*)"/g, "‘$1’").replaceAll("“", "‘").replaceAll("”", "’");
+    return `“${inner}”`;
+  }
+
   /** "p. 3" for a quote from a paged document (a PDF), "" for an unpaged one. */
   function pageLabel(citation) {
     return citation.page ? `p. ${citation.page}` : "";
@@ -93,7 +100,7 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
         href: `read/${encodeURIComponent(citation.doc_id)}${READ_QUERY}#${citation.anchor}`,
         target: "_blank",
         rel: "noopener",
-        "aria-label": `Quotation ${citation.marker}: open it in “${citation.title}” (new tab)`,
+        "aria-label": `Quotation ${citation.marker}: open it in ${quoted(citation.title)} (new tab)`,
       },
       `[${citation.marker}]`,
     );
