@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from gradio.utils import get_upload_folder
 from langchain_core.language_models import BaseChatModel
@@ -236,6 +237,43 @@ def test_dark_theme_chat(tabs: Tabs, live_server: str) -> None:
     expect(page.locator("#qa-question textarea")).to_be_visible(timeout=WAIT_MS)
     ask_in_chat(page, QUESTION).locator("a.qa-marker").first.click()
     screenshot(page, "chat-dark-desktop")
+
+
+# The page's stops for Tab in document order (it uses no tabindex above 0): their text or tag.
+TABBABLE = """() => [...document.querySelectorAll("a[href], button, input, textarea, select, [tabindex]")]
+    .filter(element => element.tabIndex >= 0 && !element.disabled && element.checkVisibility())
+    .map(element => element.textContent.trim() || element.tagName.toLowerCase())"""
+
+
+def test_skip_link_and_a_footer_that_holds_at_every_width(tabs: Tabs, live_server: str) -> None:
+    """The chat's first stop for Tab is "Skip to the question box", visible once focused; the footer
+    links the HTTP API's documentation at every width (a phone once saw a lone "·"), and nothing
+    offers or fetches an MCP server that is off (Gradio's "Use via API" panel did both)."""
+    footers = []
+    for viewport in (DESKTOP, PHONE):
+        page = open_chat(tabs, live_server, viewport)
+        assert page.evaluate(TABBABLE)[0] == "Skip to the question box"
+        expect(page.locator("#qa-examples button").first).to_be_visible(timeout=WAIT_MS)
+        expect(page.locator(".pending")).to_have_count(0, timeout=WAIT_MS)  # the load event redraws the top
+        page.mouse.click(viewport["width"] - 2, 2)  # nothing focusable there: Tab starts from the top
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Skip to the question box")
+        expect(skip).to_be_focused()
+        expect(skip).to_be_in_viewport()
+        box = skip.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 20, f"not visible when focused: {box}"
+        page.screenshot(path=str(SCREENSHOTS / f"chat-skip-link-{viewport['width']}.png"))
+        page.keyboard.press("Enter")
+        expect(page.locator("#qa-question textarea")).to_be_focused()
+
+        footer = page.locator("#qa-footer")
+        expect(footer.get_by_role("link", name="HTTP API documentation")).to_be_visible()
+        footers.append(footer.inner_text().strip())
+        expect(page.get_by_text("Use via API")).to_have_count(0)  # its panel's only way in
+    assert footers[0] == footers[1] and footers[0] != "·", f"the footer differs by width: {footers}"
+
+    assert httpx.get(f"{live_server}/api/docs").status_code == 200  # where the footer's link leads
+    assert not [url for url in tabs.requests if "/mcp" in url], "the page fetched the MCP routes"
 
 
 # -- the reading view --------------------------------------------------------------------

@@ -77,6 +77,15 @@ EXAMPLE_CLICKS = """element.addEventListener("click", (event) => {
     if (example) trigger("click", {question: example.textContent});
 });"""
 PLACEHOLDER = "**Ask a question** about the documents of this collection."
+# The first thing Tab reaches on the page (app.js moves focus into the box's textarea).
+SKIP_LINK = '<a class="qa-skip" href="#qa-question">Skip to the question box</a>'
+# Our footer, in place of Gradio's: its "Use via API" panel always offers an MCP tab and fetches
+# gradio_api/mcp/schema (404: the MCP server is off), and on a phone it hides the link but not
+# its "·". The HTTP API's own documentation is /api/docs.
+FOOTER = (
+    '<footer class="qa-footer"><a href="api/docs">HTTP API documentation</a>'
+    " (answers, streaming, documents, collections)</footer>"
+)
 # The Markdown box opens under the chat, below the fold of a laptop's window: opening it
 # scrolls it into view (after a frame, once Gradio has drawn its content).
 EXPORT_INTO_VIEW = """() => {
@@ -93,7 +102,7 @@ def theme() -> gr.themes.Base:
     """Gradio's default theme with system fonts (it would fetch web fonts) and AA contrast.
 
     The primary and "stop" buttons are darker (white on Gradio's red 500 is 3.8:1), and so is
-    the light theme's subdued text (the footer's "Use via API" link, a field's info line):
+    the light theme's subdued text (a field's info line):
     Gradio's slate 400 has 2.6:1 on white.
     """
     return gr.themes.Default(
@@ -445,6 +454,7 @@ def build_ui(
             [collection, header, ask_tab.chatbot, ask_tab.examples, ask_tab.documents],
             **PRIVATE,
         )
+        gr.HTML(FOOTER, elem_id="qa-footer", js_on_load=None)
         served = page.serve(default)
         _api_endpoint(served.bot, served.ready)
 
@@ -590,18 +600,18 @@ def _wire_ask_tab(page: Page, tab: AskTab, collection: gr.Dropdown, header: gr.H
 
 
 def _header(infos: Sequence[DocumentInfo], name: str, default: str) -> str:
-    """The page heading; for a single document, a link to it in the reading view."""
+    """The page heading, after the skip link; for a single document, a link to it in the reading view."""
     intro = "Answers quote the text sentence by sentence. Select a marker such as [1] to see the quotation"
     if len(infos) == 1:
         query = f"?collection={quote(name)}" if name != default else ""
         link = f'<a href="read{escape(query, quote=True)}" target="_blank" rel="noopener">'
         return (
-            f"<header><h1>Ask about {escape(quoted(infos[0].title))}</h1>"
+            f"{SKIP_LINK}<header><h1>Ask about {escape(quoted(infos[0].title))}</h1>"
             f"<p>{intro} in its paragraph, or {link}read the whole text</a>.</p></header>"
         )
     title = f"{len(infos)} readings" if infos else "the readings"
     return (
-        f"<header><h1>Ask about {title}</h1>"
+        f"{SKIP_LINK}<header><h1>Ask about {title}</h1>"
         f"<p>{intro} under its document's title; its number opens the document at that sentence.</p></header>"
     )
 
@@ -649,7 +659,7 @@ def mount_ui(
         max_file_size=max_file_size,
         theme=theme(),
         head=HEAD,
-        footer_links=["api"],
+        footer_links=[],  # our own footer instead (FOOTER): no MCP tab for an MCP server that is off
         run_history=False,
         pwa=False,
         ssr_mode=False,
