@@ -226,6 +226,10 @@ def test_chat_on_a_phone(tabs: Tabs, live_server: str) -> None:
     screenshot(page, "chat-empty-phone")
     reply = ask_in_chat(page, QUESTION)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    download = page.get_by_role("link", name="Download answer 1 as Markdown")
+    box = download.bounding_box()
+    assert box and box["x"] + box["width"] <= PHONE["width"], f"the download link runs off the page: {box}"
+    assert download.evaluate("link => link.clientHeight < 40"), "the download link's label wraps in a sliver"
     screenshot(page, "chat-answer-phone")
     reply.locator("a.qa-marker").first.click()
     expect(page.locator("#src-1-1")).to_be_in_viewport()
