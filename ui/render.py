@@ -53,7 +53,7 @@ class Anchors:
 
 def quoted(text: str) -> str:
     """``text`` in double quotation marks, its own double quotation marks turned into single ones:
-    a quotation that quotes reads “… ‘core tasks’ …”, never “… “core tasks” …” (where the inner
+    a quotation that quotes reads “… ‘so-called’ …”, never “… “so-called” …” (where the inner
     marks would seem to close the outer ones)."""
     inner = _STRAIGHT_QUOTED.sub(r"‘\1’", text).replace("“", "‘").replace("”", "’")
     return f"“{inner}”"
@@ -263,7 +263,7 @@ def answer_markdown(answer: AnswerDict) -> str:
 
 
 def markdown_filename(turn: int, question: str) -> str:
-    """A download's name that says what it holds: "answer-2-what-is-a-treaty.md".
+    """A download's name that says what it holds: "answer-2-what-does-the-author-mean.md".
 
     The question's words in ASCII (accents dropped), cut at a word; just "answer-2.md" for a
     question with no Latin letters or digits.

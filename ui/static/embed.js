@@ -61,7 +61,7 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
   }
 
   /** Text in double quotation marks, its own turned into single ones (as ui/render.py's quoted()):
-   * “… ‘core tasks’ …”, never “… “core tasks” …”. */
+   * “… ‘so-called’ …”, never “… “so-called” …”. */
   function quoted(text) {
     const inner = text.replace(/"([^"]*)"/g, "‘$1’").replaceAll("“", "‘").replaceAll("”", "’");
     return `“${inner}”`;
