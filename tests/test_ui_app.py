@@ -52,20 +52,21 @@ class RecordingBot:
 def test_the_chat_passes_the_chosen_documents_and_back_end_to_ask() -> None:
     bot = RecordingBot()
     chat = Chat(bot, Anchors(), ready=lambda: True)  # type: ignore[arg-type]
-    *_, (box, _, turns, sources, markdown) = chat.ask("How?", [], ["p", "q"], "extractive")
-    *_, (_, retried, _, _) = chat.retry(turns, [], None)  # the last question again, in its place
+    *_, (box, _, turns, sources, markdown, download) = chat.ask("How?", [], ["p", "q"], "extractive")
+    *_, (_, retried, _, _, _) = chat.retry(turns, [], None)  # the last question again, in its place
     assert bot.asked == [
         {"documents": ["p", "q"], "generator": "extractive"},
         {"documents": None, "generator": None},  # none chosen: every document, the configured back end
     ]
     assert box == "" and "p. 2 · paragraph 1" in sources and "(Penguins, p. 2, paragraph 1)" in markdown
     assert len(retried) == 1
+    assert download["visible"] and 'download="answer-1-how.md"' in download["value"]
 
 
 def test_an_answer_shows_its_first_sentence_before_its_last(bot: Assistant) -> None:
     """The chat draws each sentence as the assistant's stream yields it, the sources with it."""
     views = list(Chat(bot, Anchors(), ready=lambda: True).answer("What is defensive deterrence?", []))
-    chat, turns, _, _ = views[-1]
+    chat, turns, *_ = views[-1]
     sentences = turns[-1]["answer"]["sentences"]
     assert len(sentences) >= 2 and 'class="qa-answer"' in chat[-1]["content"]
     first, last = escape(sentences[0]["text"]), escape(sentences[-1]["text"])

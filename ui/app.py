@@ -38,11 +38,13 @@ from .render import (
     answer_html,
     answer_markdown,
     corpus_title,
+    download_html,
     draft_html,
     examples_html,
     notice_html,
     pending_html,
     question_html,
+    quoted,
     sources_html,
 )
 
@@ -51,7 +53,8 @@ log = logging.getLogger(__name__)
 # {"question": str, "answer": AnswerDict | None, "notice": str | None}, and while the answer
 # arrives "draft" (a language model's text so far) or "streaming" (its sentences so far).
 Turn = dict[str, Any]
-View = tuple[list[dict[str, str]], list[Turn], str, str]  # chat, turns, sources, markdown
+# chat, turns, sources, markdown, and the download link (a gr.update: hidden without an answer)
+View = tuple[list[dict[str, str]], list[Turn], str, str, Any]
 
 NOT_READY = (
     "The index of these documents is still being built (about 20 seconds for a long essay on the "
@@ -74,6 +77,22 @@ EXAMPLE_CLICKS = """element.addEventListener("click", (event) => {
     if (example) trigger("click", {question: example.textContent});
 });"""
 PLACEHOLDER = "**Ask a question** about the documents of this collection."
+# The first thing Tab reaches on the page (app.js moves focus into the box's textarea).
+SKIP_LINK = '<a class="qa-skip" href="#qa-question">Skip to the question box</a>'
+# Our footer, in place of Gradio's: its "Use via API" panel always offers an MCP tab and fetches
+# gradio_api/mcp/schema (404: the MCP server is off), and on a phone it hides the link but not
+# its "·". The HTTP API's own documentation is /api/docs.
+FOOTER = (
+    '<footer class="qa-footer"><a href="api/docs">HTTP API documentation</a>'
+    " (answers, streaming, documents, collections)</footer>"
+)
+# The Markdown box opens under the chat, below the fold of a laptop's window: opening it
+# scrolls it into view (after a frame, once Gradio has drawn its content).
+EXPORT_INTO_VIEW = """() => {
+    const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    requestAnimationFrame(() => document.getElementById("qa-export")?.scrollIntoView(
+        {block: "nearest", behavior: smooth ? "smooth" : "auto"}));
+}"""
 
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -83,7 +102,7 @@ def theme() -> gr.themes.Base:
     """Gradio's default theme with system fonts (it would fetch web fonts) and AA contrast.
 
     The primary and "stop" buttons are darker (white on Gradio's red 500 is 3.8:1), and so is
-    the light theme's subdued text (the footer's "Use via API" link, a field's info line):
+    the light theme's subdued text (a field's info line):
     Gradio's slate 400 has 2.6:1 on white.
     """
     return gr.themes.Default(
@@ -159,7 +178,7 @@ class Chat:
 
     @staticmethod
     def clear() -> View:
-        return [], [], EMPTY_SOURCES, ""
+        return [], [], EMPTY_SOURCES, "", _download(None)
 
     def answer(
         self,
@@ -205,9 +224,14 @@ class Chat:
             chat.append({"role": "assistant", "content": self._reply(turn, number)})
             if turn["answer"] is not None:
                 shown.append((number, turn["answer"], bool(turn.get("streaming"))))
-        answered = [t["answer"] for t in turns if t["answer"] is not None and not t.get("streaming")]
-        markdown = answer_markdown(answered[-1]) if answered else ""
-        return chat, turns, sources_html(shown, self.anchors), markdown
+        answered = [
+            (number, turn["answer"])
+            for number, turn in enumerate(turns, start=1)
+            if turn["answer"] is not None and not turn.get("streaming")
+        ]
+        latest = answered[-1] if answered else None
+        markdown = answer_markdown(latest[1]) if latest else ""
+        return chat, turns, sources_html(shown, self.anchors), markdown, _download(latest)
 
     @staticmethod
     def _reply(turn: Turn, number: int) -> str:
@@ -218,6 +242,14 @@ class Chat:
         if turn.get("draft"):
             return draft_html(turn["draft"])
         return pending_html()
+
+
+def _download(latest: tuple[int, AnswerDict] | None) -> Any:
+    """The link that saves the latest complete answer as Markdown; hidden until there is one."""
+    if latest is None:
+        return gr.update(value="", visible=False)
+    number, answer = latest
+    return gr.update(value=download_html(answer_markdown(answer), number, answer["question"]), visible=True)
 
 
 def _turn(
@@ -330,7 +362,7 @@ class Page:
         chatbot = gr.update(value=[], **self.chatbot_props(name))
         header = _header(infos, name, self.library.default)
         examples = self.examples(name, [])
-        return header, chatbot, [], EMPTY_SOURCES, "", examples, gr.update(**_filter(infos))
+        return header, chatbot, *Chat.clear()[1:], examples, gr.update(**_filter(infos))
 
     def load(self, turns: list[Turn], request: gr.Request) -> tuple[Any, ...]:
         """A page opens: the collections as they are now; ``?collection=NAME`` picks one."""
@@ -422,6 +454,7 @@ def build_ui(
             [collection, header, ask_tab.chatbot, ask_tab.examples, ask_tab.documents],
             **PRIVATE,
         )
+        gr.HTML(FOOTER, elem_id="qa-footer", js_on_load=None)
         served = page.serve(default)
         _api_endpoint(served.bot, served.ready)
 
@@ -446,6 +479,8 @@ class AskTab:
     retry: gr.Button
     clear: gr.Button
     markdown: gr.Code
+    download: gr.HTML  # the latest answer's Markdown as a file named after its question
+    export: gr.Accordion  # holds the Markdown, to copy
     sources: gr.HTML
     examples: gr.HTML  # example questions under the empty chat
     documents: gr.Dropdown  # the document filter
@@ -454,7 +489,7 @@ class AskTab:
 
     @property
     def view(self) -> list[Any]:
-        return [self.chatbot, self.turns, self.sources, self.markdown]
+        return [self.chatbot, self.turns, self.sources, self.markdown, self.download]
 
 
 def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
@@ -500,21 +535,38 @@ def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
                     autofocus=True,
                 )
                 ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
-            with gr.Row():
+            with gr.Row(elem_id="qa-actions"):
                 retry = gr.Button("Ask again", size="sm", elem_id="qa-retry")
                 clear = gr.Button("New conversation", size="sm", elem_id="qa-clear")
-            with gr.Accordion("Copy or download the latest answer as Markdown", open=False):
+                # Beside the chat's own buttons, in view under the answer; not in the box below.
+                download = gr.HTML(visible=False, elem_id="qa-download", js_on_load=None)
+            export = gr.Accordion("Copy the latest answer as Markdown", open=False, elem_id="qa-export")
+            with export:
                 markdown = gr.Code(
                     label="Latest answer as Markdown",
                     language="markdown",
                     interactive=False,
-                    buttons=["copy", "download"],
+                    buttons=["copy"],
                     wrap_lines=True,
                     elem_id="qa-markdown",
                 )
         with gr.Column(scale=2, min_width=300):
             sources = gr.HTML(EMPTY_SOURCES, elem_id="qa-sources", js_on_load=None)
-    return AskTab(chatbot, question, ask, retry, clear, markdown, sources, examples, only, generator, turns)
+    return AskTab(
+        chatbot,
+        question,
+        ask,
+        retry,
+        clear,
+        markdown,
+        download,
+        export,
+        sources,
+        examples,
+        only,
+        generator,
+        turns,
+    )
 
 
 def _generator_choice(library: Library) -> gr.Radio:
@@ -542,23 +594,24 @@ def _wire_ask_tab(page: Page, tab: AskTab, collection: gr.Dropdown, header: gr.H
     tab.retry.click(page.retry, [tab.turns, *options], shown, api_name="chat_retry", **PRIVATE)
     tab.clear.click(page.clear, [collection], shown, api_name="chat_clear", **PRIVATE)
     tab.chatbot.clear(page.clear, [collection], shown, api_name="chat_trash", **PRIVATE)  # its bin icon
+    tab.export.expand(None, js=EXPORT_INTO_VIEW, **PRIVATE)  # in the browser alone: no request
     # .input, not .change: the page load sets the collection too, and must not end a conversation.
     collection.input(page.switch, [collection], [header, *shown, tab.documents], **PRIVATE)
 
 
 def _header(infos: Sequence[DocumentInfo], name: str, default: str) -> str:
-    """The page heading; for a single document, a link to it in the reading view."""
+    """The page heading, after the skip link; for a single document, a link to it in the reading view."""
     intro = "Answers quote the text sentence by sentence. Select a marker such as [1] to see the quotation"
     if len(infos) == 1:
         query = f"?collection={quote(name)}" if name != default else ""
         link = f'<a href="read{escape(query, quote=True)}" target="_blank" rel="noopener">'
         return (
-            f"<header><h1>Ask about “{escape(infos[0].title)}”</h1>"
+            f"{SKIP_LINK}<header><h1>Ask about {escape(quoted(infos[0].title))}</h1>"
             f"<p>{intro} in its paragraph, or {link}read the whole text</a>.</p></header>"
         )
     title = f"{len(infos)} readings" if infos else "the readings"
     return (
-        f"<header><h1>Ask about {title}</h1>"
+        f"{SKIP_LINK}<header><h1>Ask about {title}</h1>"
         f"<p>{intro} under its document's title; its number opens the document at that sentence.</p></header>"
     )
 
@@ -606,7 +659,7 @@ def mount_ui(
         max_file_size=max_file_size,
         theme=theme(),
         head=HEAD,
-        footer_links=["api"],
+        footer_links=[],  # our own footer instead (FOOTER): no MCP tab for an MCP server that is off
         run_history=False,
         pwa=False,
         ssr_mode=False,
