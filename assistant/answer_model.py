@@ -1,20 +1,24 @@
-"""Two small logistic models over :mod:`assistant.signals`, fitted on several texts.
+"""Small logistic models over :mod:`assistant.signals`, fitted on several texts.
 
-``sentence``: the probability that a candidate sentence states the answer.
-``answerable``: the probability that the text answers the question at all; below
-``threshold`` the answerer refuses. The shipped fit (``answer_model.json``) is made by
-``python -m bench.generalization --write`` from every development text; the same
-command scores each text with a fit that never saw it (leave one text out).
+``sentence``: the probability that a candidate sentence states the answer (pooled over
+every candidate), read by ``answerable``: the probability that the text answers the
+question at all; below ``threshold`` the answerer refuses. ``ranking``: which of one
+question's candidates to quote (fitted question by question). The shipped fit
+(``answer_model.json``) is made by ``python -m bench.generalization --write`` from every
+development text; the same command scores each text with a fit that never saw it
+(leave one text out).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize
 
 from .errors import ConfigError
 from .signals import QUESTION_FEATURES, SENTENCE_FEATURES
@@ -70,14 +74,52 @@ class Logistic:
         )
 
 
+def fit_ranking(
+    features: tuple[str, ...], groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = L2
+) -> Logistic:
+    """A model that ranks each question's candidates: the weights maximise the softmax
+    likelihood of the gold sentences among their own question's candidates (a conditional
+    logit, fitted with L-BFGS), then a bias and scale map the score to a probability (Platt),
+    so it reads like :meth:`Logistic.fit`'s. Pooled, a question with many near-gold candidates
+    would weigh more than one with a single clear answer; here each question counts once."""
+    rows = np.vstack([r for r, _ in groups])
+    labels = np.concatenate([lab for _, lab in groups])
+    mean, scale = rows.mean(axis=0), rows.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    ranked = [((r - mean) / scale, lab > 0) for r, lab in groups if (lab > 0).any()]
+
+    def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
+        total, gradient = 0.5 * l2 * float(beta @ beta), l2 * beta
+        for x, gold in ranked:
+            z = x @ beta
+            e = np.exp(z - z.max())
+            total -= float(np.log(e[gold].sum()) - np.log(e.sum()))
+            gradient = gradient - (e[gold] / e[gold].sum()) @ x[gold] + (e / e.sum()) @ x
+        return total, gradient
+
+    beta = minimize(loss, np.zeros(rows.shape[1]), jac=True, method="L-BFGS-B").x
+    score = ((rows - mean) / scale) @ beta
+    platt = Logistic.fit(("score",), score[:, None], labels, l2=0.0)
+    a = platt.weights[0] / platt.scale[0]
+    bias = platt.bias - platt.weights[0] * platt.mean[0] / platt.scale[0]
+    return Logistic(
+        features,
+        tuple(float(m) for m in mean),
+        tuple(float(v) for v in scale),
+        tuple(float(a * b) for b in beta),
+        float(bias),
+    )
+
+
 @dataclass(frozen=True)
 class AnswerModel:
     """The fitted sentence and answerability models, and where to cut."""
 
-    sentence: Logistic
+    sentence: Logistic  # pooled: how likely a sentence states the answer, for answerability
     answerable: Logistic
     threshold: float  # refuse below this answerability
     trained_on: tuple[str, ...] = ()  # the question sets it was fitted on
+    ranking: Logistic | None = None  # per question: which candidates to quote
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> AnswerModel:
@@ -88,10 +130,16 @@ class AnswerModel:
                 answerable=Logistic(**_tuples(data["answerable"])),
                 threshold=float(data["threshold"]),
                 trained_on=tuple(data.get("trained_on", ())),
+                ranking=Logistic(**_tuples(data["ranking"])) if data.get("ranking") else None,
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"Cannot read the answer model {path}: {exc}") from None
-        if model.sentence.features != SENTENCE_FEATURES or model.answerable.features != QUESTION_FEATURES:
+        ranked = model.ranking.features if model.ranking else SENTENCE_FEATURES
+        if (
+            model.sentence.features != SENTENCE_FEATURES
+            or ranked != SENTENCE_FEATURES
+            or model.answerable.features != QUESTION_FEATURES
+        ):
             raise ConfigError(
                 f"The answer model {path} was fitted on other features; "
                 "refit it with `python -m bench.generalization --write`."

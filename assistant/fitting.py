@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics
-from .answer_model import AnswerModel, Logistic
+from .answer_model import AnswerModel, Logistic, fit_ranking
 from .config import Settings
 from .evaluation import QuestionRecord, Scorer, evaluate, load_questions
 from .pipeline import Assistant
@@ -99,6 +99,7 @@ def fit(examples: Sequence[Collected]) -> AnswerModel:
     rows = np.vstack([e.rows for e in answerable])
     labels = np.concatenate([e.labels for e in answerable])
     sentence = Logistic.fit(SENTENCE_FEATURES, rows, labels)
+    ranking = fit_ranking(SENTENCE_FEATURES, [(e.rows, e.labels) for e in answerable])
     questions = np.vstack([e.signals(sentence.probability(e.rows)) for e in examples])
     truth = np.asarray([float(e.answerable) for e in examples])
     model = Logistic.fit(QUESTION_FEATURES, questions, truth)
@@ -107,7 +108,7 @@ def fit(examples: Sequence[Collected]) -> AnswerModel:
     allowed = int(np.floor(TRAINING_FALSE_REFUSALS * len(answerable_scores)))
     threshold = float(answerable_scores[allowed]) - 1e-6 if len(answerable_scores) else 0.5
     sets = tuple(sorted({e.set_name for e in examples}))
-    return AnswerModel(sentence, model, round(threshold, 6), sets)
+    return AnswerModel(sentence, model, round(threshold, 6), sets, ranking)
 
 
 def leave_one_out(

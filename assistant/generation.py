@@ -14,24 +14,28 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
-from .answer_model import AnswerModel
+from .answer_model import AnswerModel, Logistic
 from .config import Settings
+from .lexical import stems
 from .models import AnswerKind, Chunk, Fallback, Message, Sentence, VerificationCounts
 from .profile import Profile, does
-from .questions import QuestionInfo, stance_of
-from .retrieval import Retrieval, Retriever, ScoredSentence
+from .questions import QuestionInfo, analyse, stance_of
+from .retrieval import Retrieval, ScoredSentence
 from .signals import (
     ANAPHORIC,
     EXPLETIVE_IT,
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
     Question,
+    SentenceSource,
+    coverage,
     question_vector,
     read_question,
     sentence_matrix,
@@ -41,6 +45,22 @@ _MULTI_PART = re.compile(
     r"\?\s+|\s+and\s+(?=(what|how|why|who|when|where|which|is|does|do)\b)|\b(compare|contrast|differ|difference|both)\b",
     re.I,
 )
+
+
+class Passages(SentenceSource, Protocol):
+    """What the extractive generator reads of a collection beyond the retrieval it is given:
+    :class:`~assistant.retrieval.Retriever` over an index, or an in-memory one in the tests."""
+
+    @property
+    def doc_ids(self) -> Collection[str]: ...
+
+    def embed(self, text: str) -> np.ndarray: ...
+
+    def sentence_at(self, doc_id: str, start: int) -> Sentence | None: ...
+
+    def chunk_of(self, sentence: Sentence) -> Chunk: ...
+
+    def all_sentences(self) -> list[Sentence]: ...
 
 
 @dataclass(frozen=True)
@@ -134,6 +154,7 @@ class Judged:
     candidates: list[ScoredSentence]
     rows: np.ndarray  # SENTENCE_FEATURES, one row per candidate
     probabilities: np.ndarray  # that each candidate states the answer
+    ranks: np.ndarray  # the same, as the ranking model weighs one question's candidates
     signals: np.ndarray  # QUESTION_FEATURES
     answerability: float
 
@@ -145,7 +166,7 @@ class ExtractiveGenerator(Generator):
 
     def __init__(
         self,
-        retriever: Retriever,
+        retriever: Passages,
         settings: Settings,
         profile: Profile | None = None,
         model: AnswerModel | None = None,
@@ -163,6 +184,11 @@ class ExtractiveGenerator(Generator):
     def model(self) -> AnswerModel:
         """The fit given, or the shipped one (read on first use: fitting needs only the signals)."""
         return self._model or AnswerModel.load()
+
+    @property
+    def ranking(self) -> Logistic:
+        """What orders the candidates for quoting: the ranking model, where the fit has one."""
+        return self.model.ranking or self.model.sentence
 
     @property
     def reading(self) -> str:
@@ -209,9 +235,10 @@ class ExtractiveGenerator(Generator):
     def judge(self, info: QuestionInfo, candidates: list[ScoredSentence], vector: np.ndarray) -> Judged:
         question, rows = self.signals(info, candidates, vector)
         probabilities = self.model.sentence.probability(rows)
+        ranks = self.ranking.probability(rows)
         signals = question_vector(question, candidates, probabilities, self.retriever)
         answerability = float(self.model.answerable.probability(signals[None, :])[0])
-        return Judged(question, candidates, rows, probabilities, signals, answerability)
+        return Judged(question, candidates, rows, probabilities, ranks, signals, answerability)
 
     # -- saying why the text does not answer ----------------------------------------------
 
@@ -247,8 +274,8 @@ class ExtractiveGenerator(Generator):
     # -- choosing sentences ---------------------------------------------------------------
 
     def _select(self, request: Request, judged: Judged) -> list[ScoredSentence]:
-        order = [int(i) for i in np.argsort(-judged.probabilities, kind="stable")]
-        candidates, probabilities = judged.candidates, judged.probabilities
+        order = [int(i) for i in np.argsort(-judged.ranks, kind="stable")]
+        candidates, probabilities = judged.candidates, judged.ranks
         best = order[0]
         chosen = [candidates[best]]
         for part in self._parts(request):
@@ -258,7 +285,7 @@ class ExtractiveGenerator(Generator):
         floor = max(RELATIVE * probabilities[best], FLOOR)
         # Beside the best, a sentence is quoted for what it says itself: read without its
         # window, so the best's neighbours are not carried in by the best.
-        alone = self.model.sentence.probability(_without_window(judged.rows))
+        alone = self.ranking.probability(_without_window(judged.rows))
         for i in order[1:]:
             if len(chosen) >= self.settings.max_quotes:
                 break
@@ -275,13 +302,25 @@ class ExtractiveGenerator(Generator):
     def _best_for(
         self, part: str, candidates: list[ScoredSentence], probabilities: np.ndarray
     ) -> ScoredSentence | None:
-        """The candidate closest to one part of a several-part question, if the model finds it plausible."""
-        vector = self.retriever.embed(part)
-        vectors = self.retriever.sentence_vectors_for([c.sentence for c in candidates])
+        """The candidate that best answers one part of a several-part question, among those the
+        model finds plausible for the whole: the ranking model reads each as if the part were
+        the question (its cosine to the part, the part's words it holds)."""
         plausible = [i for i in range(len(candidates)) if probabilities[i] >= FLOOR]
         if not plausible:
             return None
-        return candidates[max(plausible, key=lambda i: float(vectors[i] @ vector))]
+        vector = self.retriever.embed(part)
+        question = read_question(analyse(part), self.retriever, self.profile.aliases, self.about)
+        vectors = self.retriever.sentence_vectors_for([candidates[i].sentence for i in plausible])
+        rescored = [
+            replace(
+                candidates[i],
+                dense=float(v @ vector),
+                lexical=coverage(question, set(stems(candidates[i].sentence.text))),
+            )
+            for i, v in zip(plausible, vectors, strict=True)
+        ]
+        rows = sentence_matrix(question, rescored, self.retriever, vector)
+        return candidates[plausible[int(np.argmax(self.ranking.probability(rows)))]]
 
     def _prefer_neighbours(
         self, candidates: list[ScoredSentence], exclude: frozenset[tuple[str, int]]

@@ -33,9 +33,10 @@ FRAME_WORDS = frozenset(
     way something kind thing things please""".split()
 )
 NUMBER_WORDS = frozenset(
-    """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
-    hundred thousand million billion first second third fourth fifth sixth seventh eighth ninth
-    tenth last dozen""".split()
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+    ninety hundred thousand million billion first second third fourth fifth sixth seventh eighth
+    ninth tenth eleventh twelfth twentieth thirtieth hundredth last dozen""".split()
 )
 
 _stemmer = snowballstemmer.stemmer("english")

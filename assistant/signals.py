@@ -126,7 +126,8 @@ def read_question(
     return Question(info, weights, tuple(resolved.values()), unknown, missing / total)
 
 
-def _coverage(question: Question, present: set[str]) -> float:
+def coverage(question: Question, present: set[str]) -> float:
+    """The idf-weighted share of the question's words among ``present`` (a sentence's stems)."""
     total = sum(question.weights.values()) or 1.0
     return sum(w for s, w in question.weights.items() if s in present) / total
 
@@ -177,7 +178,7 @@ def sentence_matrix(
                 min(len(text.split()) / 30.0, 1.0),
                 float(bool(ANAPHORIC.match(text)) and not EXPLETIVE_IT.match(text)),
                 float(window_vector @ vector / (np.linalg.norm(window_vector) or 1.0)),
-                _coverage(question, window_stems),
+                coverage(question, window_stems),
             ]
         )
     return np.asarray(rows, dtype=np.float64)
@@ -214,7 +215,7 @@ def question_vector(
             len(question.unknown) / len(question.names) if question.names else 0.0,
             1.0 - _names_share(question, passage),
             float(expected_missing),
-            _coverage(question, passage),
+            coverage(question, passage),
             float(source.unrelated_pair(question.info.text) is not None),
             float(rarest_missing),
         ],

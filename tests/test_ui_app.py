@@ -55,20 +55,21 @@ class RecordingBot:
 def test_the_chat_passes_the_chosen_documents_and_back_end_to_ask() -> None:
     bot = RecordingBot()
     chat = Chat(bot, Anchors(), ready=lambda: True)  # type: ignore[arg-type]
-    *_, (box, _, turns, sources, markdown) = chat.ask("How?", [], ["p", "q"], "extractive")
-    *_, (_, retried, _, _) = chat.retry(turns, [], None)  # the last question again, in its place
+    *_, (box, _, turns, sources, markdown, download) = chat.ask("How?", [], ["p", "q"], "extractive")
+    *_, (_, retried, _, _, _) = chat.retry(turns, [], None)  # the last question again, in its place
     assert bot.asked == [
         {"documents": ["p", "q"], "generator": "extractive"},
         {"documents": None, "generator": None},  # none chosen: every document, the configured back end
     ]
     assert box == "" and "p. 2 · paragraph 1" in sources and "(Penguins, p. 2, paragraph 1)" in markdown
     assert len(retried) == 1
+    assert download["visible"] and 'download="answer-1-how.md"' in download["value"]
 
 
 def test_an_answer_shows_its_first_sentence_before_its_last(bot: Assistant) -> None:
     """The chat draws each sentence as the assistant's stream yields it, the sources with it."""
     views = list(Chat(bot, Anchors(), ready=lambda: True).answer("What is defensive deterrence?", []))
-    chat, turns, _, _ = views[-1]
+    chat, turns, *_ = views[-1]
     sentences = turns[-1]["answer"]["sentences"]
     assert len(sentences) >= 2 and 'class="qa-answer"' in chat[-1]["content"]
     first, last = escape(sentences[0]["text"]), escape(sentences[-1]["text"])
@@ -315,16 +316,18 @@ def test_what_the_browser_sends_back_is_checked_before_it_is_shown(essay_page: P
 
 def test_new_conversation_can_be_undone_and_the_buttons_follow_the_conversation(essay_page: Page) -> None:
     shown = asked(essay_page, "What is defensive deterrence?", [])
-    _, _, turns, _, _, examples, retry, clear, undo, status = shown
+    _, _, turns, _, _, download, examples, retry, clear, undo, status = shown
     assert retry["interactive"] and clear["interactive"] and not undo["visible"] and status == ""
-    assert examples == gr.update(visible=False)
-    chat, kept, _, _, examples, retry, clear, undo, status, cleared = essay_page.clear(turns, None, "default")
-    assert chat == [] and kept == [] and cleared == turns
+    assert examples == gr.update(visible=False) and download["visible"], "the download link beside them"
+    cleared_view = essay_page.clear(turns, None, "default")
+    chat, kept, _, _, download, examples, retry, clear, undo, status, cleared = cleared_view
+    assert chat == [] and kept == [] and cleared == turns and not download["visible"]
     assert not retry["interactive"] and not clear["interactive"] and undo["visible"]
     assert "Started a new conversation" in status and 'role="status"' in status
     assert examples["visible"], "the examples are back on the empty chat"
-    chat, back, *_, undo, status, cleared = essay_page.undo(cleared, "default")
+    chat, back, _, _, download, *_, undo, status, cleared = essay_page.undo(cleared, "default")
     assert back == turns and cleared is None and not undo["visible"] and "is back" in status
+    assert download["visible"] and "answer-1-what-is-defensive-deterrence.md" in download["value"]
 
 
 def test_ask_again_says_so(essay_page: Page) -> None:

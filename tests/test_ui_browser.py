@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from gradio.utils import get_upload_folder
 from langchain_core.language_models import BaseChatModel
@@ -136,11 +137,56 @@ def test_follow_up_question_and_earlier_sources(tabs: Tabs, live_server: str) ->
     expect(page.locator("#qa-sources details[data-turn='1']")).to_have_attribute("open", "")
     expect(page.locator("#src-1-1")).to_be_focused()
 
-    page.get_by_text("Copy or download the latest answer as Markdown").click()
+    page.get_by_text("Copy the latest answer as Markdown").click()
     export = page.locator("#qa-markdown")
     expect(export).to_contain_text(f"**Question:** {FOLLOW_UP}")
     expect(export).to_contain_text("**Quotations**")
     expect(export).to_contain_text("paragraph 11")
+
+
+# Selects the whole of an element, as a reader's drag over it would, and gives the selection's text.
+SELECT_ALL_OF = """element => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    return selection.toString();
+}"""
+
+
+def test_an_answer_copies_and_exports_as_the_reader_sees_it(tabs: Tabs, live_server: str) -> None:
+    """A copied answer holds its text and markers, not the markers' hidden spoken names; the
+    Markdown download is named after the question and is in view under the answer at 1280x900;
+    the Markdown box scrolls into view when opened; a quotation's own quotation marks become
+    single ones inside the double ones around it."""
+    page = open_chat(tabs, live_server)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    reply = ask_in_chat(page, QUESTION)
+
+    selected = reply.evaluate(SELECT_ALL_OF)
+    page.keyboard.press("Control+C")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    for text in (selected, copied):
+        assert "[1]" in text and "[2]" in text
+        assert "source" not in text and "paragraph" not in text, f"hidden text was copied: {text!r}"
+    assert reply.locator(".qa-sr").count() >= 2  # the spoken names are still there for screen readers
+
+    download = page.get_by_role("link", name="Download answer 1 as Markdown")
+    expect(download).to_be_in_viewport()  # no scrolling needed at 1280x900
+    with page.expect_download() as saved:
+        download.click()
+    assert saved.value.suggested_filename == "answer-1-what-does-the-author-mean-by-human-security.md"
+    markdown = Path(saved.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith(f"**Question:** {QUESTION}\n")
+    assert "‘across all our core tasks.’”" in markdown  # the essay's own quotation marks, nested
+    assert "““" not in markdown and "””" not in markdown
+    screenshot(page, "chat-export-desktop")
+
+    page.get_by_text("Copy the latest answer as Markdown").click()
+    export = page.locator("#qa-markdown")
+    expect(export).to_contain_text(f"**Question:** {QUESTION}")
+    expect(export).to_be_in_viewport(ratio=0.9)
 
 
 def test_refusal_looks_different_from_an_answer(tabs: Tabs, live_server: str) -> None:
@@ -152,6 +198,17 @@ def test_refusal_looks_different_from_an_answer(tabs: Tabs, live_server: str) ->
     expect(page.locator("#qa-sources")).to_contain_text("No quotation")
     assert reply.evaluate("el => getComputedStyle(el).borderLeftWidth") == "4px"
     screenshot(page, "chat-refusal-desktop")
+
+
+def test_a_question_about_the_text_itself_is_not_a_follow_up(tabs: Tabs, live_server: str) -> None:
+    """After a question on a topic, "Who wrote this essay?" asks about the essay, not the topic:
+    it is refused as when asked alone, and offers questions the text does answer."""
+    page = open_chat(tabs, live_server)
+    ask_in_chat(page, "What is defensive deterrence?")
+    reply = ask_in_chat(page, "Who wrote this essay?")
+    expect(reply).to_have_class(re.compile(r"\bqa-refusal\b"))
+    expect(reply.locator("a.qa-marker")).to_have_count(0)
+    expect(reply).to_contain_text("You could ask, for example:")
 
 
 def test_question_text_cannot_inject_markup(tabs: Tabs, live_server: str) -> None:
@@ -180,6 +237,10 @@ def test_chat_on_a_phone(tabs: Tabs, live_server: str) -> None:
     screenshot(page, "chat-empty-phone")
     reply = ask_in_chat(page, QUESTION)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    download = page.get_by_role("link", name="Download answer 1 as Markdown")
+    box = download.bounding_box()
+    assert box and box["x"] + box["width"] <= PHONE["width"], f"the download link runs off the page: {box}"
+    assert download.evaluate("link => link.clientHeight < 40"), "the download link's label wraps in a sliver"
     screenshot(page, "chat-answer-phone")
     reply.locator("a.qa-marker").first.click()
     expect(page.locator("#src-1-1")).to_be_in_viewport()
@@ -191,6 +252,43 @@ def test_dark_theme_chat(tabs: Tabs, live_server: str) -> None:
     expect(page.locator("#qa-question textarea")).to_be_visible(timeout=WAIT_MS)
     ask_in_chat(page, QUESTION).locator("a.qa-marker").first.click()
     screenshot(page, "chat-dark-desktop")
+
+
+# The page's stops for Tab in document order (it uses no tabindex above 0): their text or tag.
+TABBABLE = """() => [...document.querySelectorAll("a[href], button, input, textarea, select, [tabindex]")]
+    .filter(element => element.tabIndex >= 0 && !element.disabled && element.checkVisibility())
+    .map(element => element.textContent.trim() || element.tagName.toLowerCase())"""
+
+
+def test_skip_link_and_a_footer_that_holds_at_every_width(tabs: Tabs, live_server: str) -> None:
+    """The chat's first stop for Tab is "Skip to the question box", visible once focused; the footer
+    links the HTTP API's documentation at every width (a phone once saw a lone "·"), and nothing
+    offers or fetches an MCP server that is off (Gradio's "Use via API" panel did both)."""
+    footers = []
+    for viewport in (DESKTOP, PHONE):
+        page = open_chat(tabs, live_server, viewport)
+        assert page.evaluate(TABBABLE)[0] == "Skip to the question box"
+        expect(page.locator("#qa-examples button").first).to_be_visible(timeout=WAIT_MS)
+        expect(page.locator(".pending")).to_have_count(0, timeout=WAIT_MS)  # the load event redraws the top
+        page.mouse.click(viewport["width"] - 2, 2)  # nothing focusable there: Tab starts from the top
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Skip to the question box")
+        expect(skip).to_be_focused()
+        expect(skip).to_be_in_viewport()
+        box = skip.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 20, f"not visible when focused: {box}"
+        page.screenshot(path=str(SCREENSHOTS / f"chat-skip-link-{viewport['width']}.png"))
+        page.keyboard.press("Enter")
+        expect(page.locator("#qa-question textarea")).to_be_focused()
+
+        footer = page.locator("#qa-footer")
+        expect(footer.get_by_role("link", name="HTTP API documentation")).to_be_visible()
+        footers.append(footer.inner_text().strip())
+        expect(page.get_by_text("Use via API")).to_have_count(0)  # its panel's only way in
+    assert footers[0] == footers[1] and footers[0] != "·", f"the footer differs by width: {footers}"
+
+    assert httpx.get(f"{live_server}/api/docs").status_code == 200  # where the footer's link leads
+    assert not [url for url in tabs.requests if "/mcp" in url], "the page fetched the MCP routes"
 
 
 # -- the reading view --------------------------------------------------------------------
@@ -258,6 +356,96 @@ def test_embed_refusal_and_follow_up(tabs: Tabs, live_server: str) -> None:
     page.locator("#question").fill("Tell me a joke")
     page.locator("#ask-button").click()
     expect(page.locator(".message.refusal")).to_contain_text("Not answered from the text", timeout=WAIT_MS)
+
+
+# A course page's iframe: the size at which the drawer covers the chat instead of sitting beside it.
+EMBED_FRAME = {"width": 400, "height": 640}
+
+# Where the newest question and its answer sit in the conversation's scrolling box: the question's
+# top and bottom and the answer's top and bottom, relative to the box's visible top, and its height.
+NEWEST_TURN = """log => {
+    const box = log.getBoundingClientRect();
+    const [question, answer] = [...log.querySelectorAll(".message")].slice(-2).map(
+        message => message.getBoundingClientRect());
+    return {question: [question.top - box.top, question.bottom - box.top],
+            answer: [answer.top - box.top, answer.bottom - box.top], height: log.clientHeight};
+}"""
+
+# Where focus is: in the sources drawer, nowhere (the browser's own UI), or on a control of the page.
+FOCUS_PLACE = """() => {
+    const focused = document.activeElement;
+    if (!focused || focused === document.body) return "none";
+    if (focused.closest("#drawer")) return "drawer";
+    return `outside: ${focused.tagName.toLowerCase()}#${focused.id}.${focused.className}`;
+}"""
+
+
+def ask_in_embed(page: Page, question: str, turn: int) -> Locator:
+    """Ask on the embed page; returns the answer's bubble once it is complete."""
+    page.locator("#question").fill(question)
+    page.locator("#ask-button").click()
+    finished = page.locator(".message:is(.assistant, .refusal, .notice):not([aria-busy])")
+    expect(finished).to_have_count(turn, timeout=WAIT_MS)
+    return finished.nth(turn - 1)
+
+
+def test_embed_brings_each_new_answer_into_view(tabs: Tabs, live_server: str) -> None:
+    """In a 400x640 frame, each new question and the start of its answer are in view as it arrives,
+    the question at the top rather than the answer's end at the bottom (it is read from its start)."""
+    page = tabs.open(f"{live_server}/embed", EMBED_FRAME)
+    log = page.locator("#log")
+    for turn, question in enumerate((QUESTION, FOLLOW_UP, "What is defensive deterrence?"), start=1):
+        ask_in_embed(page, question, turn)
+        shown = log.evaluate(NEWEST_TURN)
+        top, bottom = shown["question"]
+        assert top >= 0 and bottom <= shown["height"], f"question {turn} is out of view: {shown}"
+        answer_top, answer_bottom = shown["answer"]
+        visible = min(answer_bottom, shown["height"]) - max(answer_top, 0)
+        wanted = min(answer_bottom - answer_top, shown["height"] / 2)
+        assert visible >= wanted, f"only {visible:.0f} px of answer {turn} are in view: {shown}"
+    assert log.evaluate("log => log.scrollTop") > 0  # it did scroll, to show the latest question
+
+
+def test_embed_sources_drawer_is_a_modal_dialog(tabs: Tabs, live_server: str) -> None:
+    """Where the drawer covers the chat (a 400x640 frame) it is a modal dialog: focus moves into
+    it, Tab never reaches the controls hidden behind it, and Escape or its close button return
+    focus to the control that opened it."""
+    page = tabs.open(f"{live_server}/embed", EMBED_FRAME)
+    answer = ask_in_embed(page, QUESTION, 1)
+    marker = answer.locator(".marker").nth(1)
+    marker.click()
+    drawer = page.locator("#drawer")
+    expect(drawer).to_be_visible()
+    expect(page.locator("#e-1-2")).to_be_focused()
+    assert drawer.evaluate("element => element.matches(':modal')"), "the drawer is not a modal dialog"
+    screenshot(page, "embed-drawer-400x640")
+
+    stops = drawer.locator("a, button").count() + 2  # once round the drawer and a step further
+    for key in ("Tab", "Shift+Tab"):
+        places = []
+        for _ in range(stops):
+            page.keyboard.press(key)
+            places.append(page.evaluate(FOCUS_PLACE))
+        left = [place for place in places if place.startswith("outside")]
+        assert not left, f"{key} left the drawer: {places}"
+
+    page.keyboard.press("Escape")
+    expect(drawer).to_be_hidden()
+    expect(marker).to_be_focused()
+
+    toggle = page.locator("#sources-toggle")
+    toggle.click()
+    expect(drawer).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    assert page.evaluate(FOCUS_PLACE) == "drawer"
+    page.locator("#drawer-close").click()
+    expect(drawer).to_be_hidden()
+    expect(toggle).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
+    marker.click()
+    page.locator("#drawer-close").click()
+    expect(marker).to_be_focused()
 
 
 def test_embed_options_from_the_query(tabs: Tabs, live_server: str) -> None:

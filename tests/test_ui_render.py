@@ -13,7 +13,10 @@ from ui.render import (
     answer_html,
     answer_markdown,
     documents_table_html,
+    download_html,
     examples_html,
+    markdown_filename,
+    quoted,
     sources_html,
     status_html,
 )
@@ -88,6 +91,32 @@ def test_a_quote_links_to_its_sentence_in_its_collection() -> None:
 def test_the_markdown_export_gives_title_page_and_paragraph() -> None:
     markdown = answer_markdown(answer(citation(title="Penguins", page=7)))
     assert "1. “Emperor penguins keep the egg on their feet.” (Penguins, p. 7, paragraph 2)" in markdown
+
+
+def test_a_quotation_that_quotes_gets_single_marks_inside_double_ones() -> None:
+    inner = "Emperor penguins keep the egg on their “brood pouch”."
+    markdown = answer_markdown(answer(citation(quote=inner)))
+    assert "1. “Emperor penguins keep the egg on their ‘brood pouch’.” (Penguins, paragraph 2)" in markdown
+    assert quoted('the "so-called" pouch') == "“the ‘so-called’ pouch”"
+    assert quoted("It’s warm") == "“It’s warm”"  # an apostrophe is left alone
+
+
+def test_the_markdown_download_is_named_after_its_turn_and_question() -> None:
+    assert (
+        markdown_filename(2, "How do penguins keep eggs warm?")
+        == "answer-2-how-do-penguins-keep-eggs-warm.md"
+    )
+    assert (
+        markdown_filename(1, "Qu’est-ce qu’un manchot empereur ?")
+        == "answer-1-qu-est-ce-qu-un-manchot-empereur.md"
+    )
+    assert markdown_filename(3, "企鹅？") == "answer-3.md"
+    long = markdown_filename(1, "Why " + "penguins " * 20)
+    assert len(long) <= len("answer-1-.md") + 60 and long.endswith("-penguins.md")
+    link = download_html("**Question:** <b>?</b> & “x”\n", 2, "How do penguins keep eggs warm?")
+    assert 'download="answer-2-how-do-penguins-keep-eggs-warm.md"' in link
+    assert 'href="data:text/markdown;charset=utf-8,%2A%2AQuestion%3A%2A%2A%20%3Cb%3E' in link
+    assert ">Download answer 2 as Markdown</a>" in link and "<b>" not in link
 
 
 def test_an_answer_from_several_documents_names_each_sentence_s_source() -> None:

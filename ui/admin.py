@@ -25,7 +25,7 @@ from assistant.formats import SUFFIXES
 from assistant.index import IngestReport, Progress
 from assistant.library import DocumentInfo, Library
 
-from .render import documents_table_html, status_html
+from .render import documents_table_html, quoted, status_html
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Admin:
             )
         title = self._title(name, doc_id)
         question = status_html(
-            [f"Remove “{title}”? Its passages leave the index; its file is kept aside on the server."],
+            [f"Remove {quoted(title)}? Its passages leave the index; its file is kept aside on the server."],
             ok=False,
         )
         return "", gr.update(visible=True), question
@@ -151,7 +151,8 @@ class Admin:
             return ["Choose the document to remove first."], False
         title = self._title(name, doc_id)
         kept = self.library.remove(name, doc_id)
-        return [f"Removed “{title}” from the index; its file is kept on the server as {kept.name}."], True
+        removed = f"Removed {quoted(title)} from the index; its file is kept on the server as {kept.name}."
+        return [removed], True
 
     def _reindex(self, token: str | None, name: str, doc_ids: list[str], bar: gr.Progress) -> tuple[Any, ...]:
         def run() -> Outcome:

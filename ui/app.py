@@ -43,11 +43,13 @@ from .render import (
     answer_html,
     answer_markdown,
     chat_status_html,
+    download_html,
     draft_html,
     examples_html,
     notice_html,
     pending_html,
     question_html,
+    quoted,
     sources_html,
 )
 
@@ -56,7 +58,8 @@ log = logging.getLogger(__name__)
 # {"question": str, "answer": AnswerDict | None, "notice": str | None}, and while the answer
 # arrives "draft" (a language model's text so far) or "streaming" (its sentences so far).
 Turn = dict[str, Any]
-View = tuple[list[dict[str, str]], list[Turn], str, str]  # chat, turns, sources, markdown
+# chat, turns, sources, markdown, and the download link (a gr.update: hidden without an answer)
+View = tuple[list[dict[str, str]], list[Turn], str, str, Any]
 
 NOT_READY = (
     "The index of these documents is still being built (about 20 seconds for a long text on the "
@@ -86,6 +89,22 @@ EXAMPLE_CLICKS = """element.addEventListener("click", (event) => {
     if (example) trigger("click", {question: example.textContent});
 });"""
 PLACEHOLDER = "**Ask a question** about the documents of this collection."
+# The first thing Tab reaches on the page (app.js moves focus into the box's textarea).
+SKIP_LINK = '<a class="qa-skip" href="#qa-question">Skip to the question box</a>'
+# Our footer, in place of Gradio's: its "Use via API" panel always offers an MCP tab and fetches
+# gradio_api/mcp/schema (404: the MCP server is off), and on a phone it hides the link but not
+# its "·". The HTTP API's own documentation is /api/docs.
+FOOTER = (
+    '<footer class="qa-footer"><a href="api/docs">HTTP API documentation</a>'
+    " (answers, streaming, documents, collections)</footer>"
+)
+# The Markdown box opens under the chat, below the fold of a laptop's window: opening it
+# scrolls it into view (after a frame, once Gradio has drawn its content).
+EXPORT_INTO_VIEW = """() => {
+    const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    requestAnimationFrame(() => document.getElementById("qa-export")?.scrollIntoView(
+        {block: "nearest", behavior: smooth ? "smooth" : "auto"}));
+}"""
 
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -95,7 +114,7 @@ def theme() -> gr.themes.Base:
     """Gradio's default theme with system fonts (it would fetch web fonts) and AA contrast.
 
     The primary and "stop" buttons are darker (white on Gradio's red 500 is 3.8:1), and so is
-    the light theme's subdued text (the footer's "Use via API" link, a field's info line):
+    the light theme's subdued text (a field's info line):
     Gradio's slate 400 has 2.6:1 on white.
     """
     return gr.themes.Default(
@@ -171,7 +190,7 @@ class Chat:
 
     @staticmethod
     def clear() -> View:
-        return [], [], EMPTY_SOURCES, ""
+        return [], [], EMPTY_SOURCES, "", _download(None)
 
     def answer(
         self,
@@ -219,9 +238,14 @@ class Chat:
             chat.append({"role": "assistant", "content": self._reply(turn, number)})
             if turn["answer"] is not None:
                 shown.append((number, turn["answer"], bool(turn.get("streaming"))))
-        answered = [t["answer"] for t in turns if t["answer"] is not None and not t.get("streaming")]
-        markdown = answer_markdown(answered[-1]) if answered else ""
-        return chat, turns, sources_html(shown, self.anchors), markdown
+        answered = [
+            (number, turn["answer"])
+            for number, turn in enumerate(turns, start=1)
+            if turn["answer"] is not None and not turn.get("streaming")
+        ]
+        latest = answered[-1] if answered else None
+        markdown = answer_markdown(latest[1]) if latest else ""
+        return chat, turns, sources_html(shown, self.anchors), markdown, _download(latest)
 
     @staticmethod
     def _reply(turn: Turn, number: int) -> str:
@@ -232,6 +256,14 @@ class Chat:
         if turn.get("draft"):
             return draft_html(turn["draft"])
         return pending_html()
+
+
+def _download(latest: tuple[int, AnswerDict] | None) -> Any:
+    """The link that saves the latest complete answer as Markdown; hidden until there is one."""
+    if latest is None:
+        return gr.update(value="", visible=False)
+    number, answer = latest
+    return gr.update(value=download_html(answer_markdown(answer), number, answer["question"]), visible=True)
 
 
 def _turn(
@@ -316,8 +348,8 @@ class Page:
     def shown(
         self, name: str, view: Sequence[Any], *, status: str = "", undo: bool = False, **chatbot: Any
     ) -> tuple[Any, ...]:
-        """``view`` (chat, turns, sources, markdown) with what depends on it; ``chatbot`` props
-        (its placeholder) go with the chat's value."""
+        """``view`` (chat, turns, sources, markdown, download link) with what depends on it;
+        ``chatbot`` props (its placeholder) go with the chat's value."""
         chat, turns, *rest = view
         has_turns = bool(turns)
         return (
@@ -551,6 +583,7 @@ def build_ui(
             [collection, header, ask_tab.question, *ask_tab.shown, ask_tab.documents],
             **PRIVATE,
         )
+        gr.HTML(FOOTER, elem_id="qa-footer", js_on_load=None)
         served = page.serve(default)
         _api_endpoint(served.bot, served.ready)
 
@@ -575,6 +608,8 @@ class AskTab:
     retry: gr.Button
     clear: gr.Button
     markdown: gr.Code
+    download: gr.HTML  # the latest answer's Markdown as a file named after its question
+    export: gr.Accordion  # holds the Markdown, to copy
     sources: gr.HTML
     examples: gr.HTML  # example questions under the empty chat
     documents: gr.Dropdown  # the document filter
@@ -587,7 +622,7 @@ class AskTab:
 
     @property
     def view(self) -> list[Any]:
-        return [self.chatbot, self.turns, self.sources, self.markdown]
+        return [self.chatbot, self.turns, self.sources, self.markdown, self.download]
 
     @property
     def shown(self) -> list[Any]:
@@ -652,18 +687,21 @@ def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
                     autofocus=True,
                 )
                 ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
-            with gr.Row():
+            with gr.Row(elem_id="qa-actions"):
                 # Nothing to ask again or clear in an empty chat: the page load enables them as due.
                 retry = gr.Button("Ask again", size="sm", interactive=False, elem_id="qa-retry")
                 clear = gr.Button("New conversation", size="sm", interactive=False, elem_id="qa-clear")
                 undo = gr.Button("Undo", size="sm", visible=False, elem_id="qa-undo")
+                # Beside the chat's own buttons, in view under the answer; not in the box below.
+                download = gr.HTML(visible=False, elem_id="qa-download", js_on_load=None)
             status = gr.HTML("", elem_id="qa-chat-status", js_on_load=None)
-            with gr.Accordion("Copy or download the latest answer as Markdown", open=False):
+            export = gr.Accordion("Copy the latest answer as Markdown", open=False, elem_id="qa-export")
+            with export:
                 markdown = gr.Code(
                     label="Latest answer as Markdown",
                     language="markdown",
                     interactive=False,
-                    buttons=["copy", "download"],
+                    buttons=["copy"],
                     wrap_lines=True,
                     elem_id="qa-markdown",
                 )
@@ -676,6 +714,8 @@ def _ask_tab(page: Page, infos: Sequence[DocumentInfo]) -> AskTab:
         retry,
         clear,
         markdown,
+        download,
+        export,
         sources,
         examples,
         only,
@@ -725,6 +765,7 @@ def _wire_ask_tab(page: Page, tab: AskTab, collection: gr.Dropdown, header: gr.H
     # Saved once a change is complete (an answer with all its sentences), not at every streamed word.
     for event in events:
         event.then(page.save, [tab.turns, collection, tab.saved], [tab.saved], **PRIVATE)
+    tab.export.expand(None, js=EXPORT_INTO_VIEW, **PRIVATE)  # in the browser alone: no request
     # .input, not .change: the page load sets the collection too, and must not end a conversation.
     collection.input(
         page.switch,
@@ -737,20 +778,23 @@ def _wire_ask_tab(page: Page, tab: AskTab, collection: gr.Dropdown, header: gr.H
 def _heading(infos: Sequence[DocumentInfo]) -> str:
     """The page's heading, as text: also the browser tab's name (``app.js`` keeps them alike)."""
     if len(infos) == 1:
-        return f"Ask about “{infos[0].title}”"
+        return f"Ask about {quoted(infos[0].title)}"
     return f"Ask about {len(infos)} readings" if infos else "Ask about the readings"
 
 
 def _header(infos: Sequence[DocumentInfo], name: str, default: str) -> str:
-    """The page heading; for a single document, a link to it in the reading view."""
+    """The page heading, after the skip link; for a single document, a link to it in the reading view."""
     intro = "Answers quote the text sentence by sentence. Select a marker such as [1] to see the quotation"
     heading = f"<h1>{escape(_heading(infos))}</h1>"
     if len(infos) == 1:
         query = f"?collection={quote(name)}" if name != default else ""
         link = f'<a href="read{escape(query, quote=True)}" target="_blank" rel="noopener">'
-        return f"<header>{heading}<p>{intro} in its paragraph, or {link}read the whole text</a>.</p></header>"
+        return (
+            f"{SKIP_LINK}<header>{heading}"
+            f"<p>{intro} in its paragraph, or {link}read the whole text</a>.</p></header>"
+        )
     return (
-        f"<header>{heading}"
+        f"{SKIP_LINK}<header>{heading}"
         f"<p>{intro} under its document's title; its number opens the document at that sentence.</p></header>"
     )
 
@@ -798,7 +842,7 @@ def mount_ui(
         max_file_size=max_file_size,
         theme=theme(),
         head=HEAD,
-        footer_links=["api"],
+        footer_links=[],  # our own footer instead (FOOTER): no MCP tab for an MCP server that is off
         run_history=False,
         pwa=False,
         ssr_mode=False,

@@ -38,6 +38,8 @@ def embed_page(
 
     The page's heading is for screen readers only: inside a portal's frame, the portal's page
     already shows the reading's title, and the frame's height is better spent on the chat.
+    The sources drawer is a ``<dialog>``: ``embed.js`` opens it as a modal where it covers the
+    chat (a narrow frame), beside the chat otherwise.
 
     ``collection`` (already checked to exist) makes the page ask that collection's API.
     """
@@ -81,7 +83,7 @@ def embed_page(
       <button type="submit" id="ask-button" class="primary">Ask</button>
     </form>
   </main>
-  <aside id="drawer" class="drawer" aria-labelledby="drawer-title" hidden>
+  <dialog id="drawer" class="drawer" aria-labelledby="drawer-title">
     <div class="drawer-head">
       <h2 id="drawer-title">Sources</h2>
       <button type="button" id="drawer-close" aria-label="Close sources">Close</button>
@@ -89,7 +91,7 @@ def embed_page(
     <div id="drawer-body" class="drawer-body">
       <p class="empty">The quotations behind each answer appear here.</p>
     </div>
-  </aside>
+  </dialog>
 </div>
 </body>
 </html>

@@ -9,6 +9,8 @@ block: Markdown leaves such a block alone, and ``*`` or ``_`` in a quote stay te
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any, Protocol
@@ -20,6 +22,9 @@ REFUSAL_TITLE = "Not answered from the text"
 # Replies to what is not a question about the text (a hello, a request for a joke): they say what
 # the assistant does, in the conversation's voice, not as a failure to answer.
 CONVERSATIONAL = frozenset({"greeting", "request"})
+# A download's name: the turn's number and this many characters of its question at most.
+SLUG_CHARS = 60
+_STRAIGHT_QUOTED = re.compile(r'"([^"]*)"')
 EMPTY_SOURCES = (
     '<div class="qa-sources-empty"><h2 class="qa-panel-title">Sources</h2>'
     "<p>Each answer sentence ends with a marker such as [1]. The quotations it rests on "
@@ -47,6 +52,14 @@ class Anchors:
     def link(self, citation: AnswerDict) -> str:
         """A link relative to the server root, valid from ``/`` and from ``/embed``."""
         return f"read/{quote(citation['doc_id'])}{self.query}#{citation['anchor']}"
+
+
+def quoted(text: str) -> str:
+    """``text`` in double quotation marks, its own double quotation marks turned into single ones:
+    a quotation that quotes reads “… ‘so-called’ …”, never “… “so-called” …” (where the inner
+    marks would seem to close the outer ones)."""
+    inner = _STRAIGHT_QUOTED.sub(r"‘\1’", text).replace("“", "‘").replace("”", "’")
+    return f"“{inner}”"
 
 
 def corpus_title(documents: Sequence[Titled]) -> str:
@@ -168,7 +181,8 @@ def _sources_note(sentence: AnswerDict) -> str:
 
 
 def _marker_html(turn: int, marker: int, place: str | None) -> str:
-    """A link to the source; the chat's sanitizer drops aria-label, so the spoken name is hidden text."""
+    """A link to the source; the chat's sanitizer drops aria-label, so the spoken name is hidden text
+    (which app.css keeps out of a selection, so that a copied answer reads "… [1] …")."""
     where = f": {escape(place)}" if place else ""
     return (
         f' <a class="qa-marker" href="#{source_id(turn, marker)}">[{marker}]'
@@ -256,7 +270,7 @@ def highlighted_passage(turn: int, citations: list[AnswerDict], anchors: Anchors
 def _quote_mark(turn: int, citation: AnswerDict, anchors: Anchors) -> str:
     marker = citation["marker"]
     link = escape(anchors.link(citation), quote=True)
-    title = escape(f"“{citation['title']}”", quote=True)
+    title = escape(quoted(citation["title"]), quote=True)
     return (
         f'<mark class="qa-quote" id="{source_id(turn, marker)}" tabindex="-1">'
         f'<a class="qa-quote-link" href="{link}" target="_blank" rel="noopener" '
@@ -276,8 +290,34 @@ def answer_markdown(answer: AnswerDict) -> str:
         return "\n".join(lines) + "\n"
     lines += [answer["answer"], "", "**Quotations**", ""]
     for citation in answer["citations"]:
-        lines.append(f"{citation['marker']}. “{citation['quote']}” ({citation_place(citation)})")
+        lines.append(f"{citation['marker']}. {quoted(citation['quote'])} ({citation_place(citation)})")
     return "\n".join(lines) + "\n"
+
+
+def markdown_filename(turn: int, question: str) -> str:
+    """A download's name that says what it holds: "answer-2-what-does-the-author-mean.md".
+
+    The question's words in ASCII (accents dropped), cut at a word; just "answer-2.md" for a
+    question with no Latin letters or digits.
+    """
+    letters = "".join(c for c in unicodedata.normalize("NFKD", question) if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9]+", "-", letters.lower()).strip("-")  # apostrophes too: qu-est-ce
+    if len(slug) > SLUG_CHARS:
+        cut = slug[: SLUG_CHARS + 1]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:SLUG_CHARS]
+    return f"answer-{turn}-{slug}.md" if slug else f"answer-{turn}.md"
+
+
+def download_html(markdown: str, turn: int, question: str) -> str:
+    """A link that saves an answer's Markdown under a name from its question (Gradio's own
+    download button always names the file "file.md"). The text travels in the link itself
+    (a data: URL), so nothing is written on the server."""
+    href = "data:text/markdown;charset=utf-8," + quote(markdown, safe="")
+    name = markdown_filename(turn, question)
+    return (
+        f'<a class="qa-download" href="{escape(href, quote=True)}" download="{escape(name, quote=True)}">'
+        f"Download answer {turn} as Markdown</a>"
+    )
 
 
 # -- the "Manage documents" tab ----------------------------------------------------------

@@ -172,10 +172,11 @@ def test_chat_shows_a_message_for_an_overlong_question(server_bot: Assistant) ->
     question = "x" * 2500
     views = list(chat.ask(question, []))
     assert len(views) == 1
-    box, _, turns, _, _ = views[0]
+    box, _, turns, _, _, download = views[0]
     assert box == question, "the question stays in the box to be shortened"
     notice = _notice_of(views[0])
     assert "qa-notice" in notice and "limit is 2,000" in notice
+    assert not download["visible"], "a notice is no answer to download"
     assert turns[-1]["answer"] is None
 
 

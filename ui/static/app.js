@@ -1,7 +1,7 @@
 // The chat page: activating a marker [n] in an answer brings its source into view.
 // Markers are links to "#src-<turn>-<n>"; handling the click here (capture phase)
 // also opens a folded group of older sources and moves focus there for screen readers;
-// Escape brings focus back to the marker.
+// Escape brings focus back to the marker. The skip link puts focus in the question box.
 "use strict";
 
 (() => {
@@ -61,11 +61,18 @@
   document.addEventListener(
     "click",
     (event) => {
-      const marker = event.target instanceof Element ? event.target.closest("a.qa-marker") : null;
+      const target = event.target instanceof Element ? event.target : null;
+      const marker = target?.closest("a.qa-marker");
       if (marker && activate(marker)) {
         lastMarker = marker;
         event.preventDefault();
         event.stopPropagation();
+      }
+      // The skip link's target is Gradio's box around the textarea, which cannot take focus itself.
+      const question = target?.closest("a.qa-skip") ? document.querySelector("#qa-question textarea") : null;
+      if (question) {
+        event.preventDefault();
+        question.focus();
       }
     },
     true,

@@ -20,11 +20,16 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
   const count = $("sources-count");
 
   const MAX_HISTORY = 40;
+  // The same width as embed.css's: below it the drawer covers the chat, so it is a modal dialog
+  // (the chat behind it inert); above it the drawer sits beside the chat, which stays usable.
+  const covers = window.matchMedia("(max-width: 600px)");
   const history = [];
   let turn = 0;
   let sources = 0;
   let busy = false;
   let opener = null;
+  let newest = null; // the latest question's message, kept in view while its answer arrives
+  let following = false; // false once the reader scrolls the conversation themselves
 
   /** Creates an element; strings among the children become text nodes. */
   function el(tag, attrs = {}, ...children) {
@@ -37,12 +42,29 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
   function addMessage(role, ...children) {
     const message = el("div", { class: `message ${role}` }, ...children);
     log.append(message);
-    message.scrollIntoView({ block: "end" });
     return message;
+  }
+
+  /** Scrolls the conversation towards the latest question at its top, so that the question and
+   * as much of its answer as fits are in view; never further, so a long answer is read from its
+   * start, and not once the reader has scrolled. The log's own scrollTop, not scrollIntoView:
+   * that would scroll the portal's page around the frame too. */
+  function reveal() {
+    if (!newest || !following) return;
+    const padding = parseFloat(getComputedStyle(log).paddingTop) || 0;
+    const target = log.scrollTop + newest.getBoundingClientRect().top - log.getBoundingClientRect().top - padding;
+    if (target > log.scrollTop) log.scrollTop = target;
   }
 
   function sourceId(turnNumber, marker) {
     return `e-${turnNumber}-${marker}`;
+  }
+
+  /** Text in double quotation marks, its own turned into single ones (as ui/render.py's quoted()):
+   * “… ‘so-called’ …”, never “… “so-called” …”. */
+  function quoted(text) {
+    const inner = text.replace(/"([^"]*)"/g, "‘$1’").replaceAll("“", "‘").replaceAll("”", "’");
+    return `“${inner}”`;
   }
 
   /** "p. 3" for a quote from a paged document (a PDF), "" for an unpaged one. */
@@ -78,7 +100,7 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
         href: `read/${encodeURIComponent(citation.doc_id)}${READ_QUERY}#${citation.anchor}`,
         target: "_blank",
         rel: "noopener",
-        "aria-label": `Quotation ${citation.marker}: open it in “${citation.title}” (new tab)`,
+        "aria-label": `Quotation ${citation.marker}: open it in ${quoted(citation.title)} (new tab)`,
       },
       `[${citation.marker}]`,
     );
@@ -146,9 +168,14 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
     count.textContent = String(sources);
   }
 
+  function showDrawer() {
+    if (covers.matches) drawer.showModal();
+    else drawer.show();
+  }
+
   function openDrawer(targetId, from) {
     opener = from || toggle;
-    drawer.hidden = false;
+    if (!drawer.open) showDrawer();
     toggle.setAttribute("aria-expanded", "true");
     const target = targetId ? $(targetId) : null;
     for (const item of drawerBody.querySelectorAll("mark.active")) item.classList.remove("active");
@@ -162,9 +189,10 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
   }
 
   function closeDrawer() {
-    drawer.hidden = true;
+    if (!drawer.open) return;
+    drawer.close();
     toggle.setAttribute("aria-expanded", "false");
-    (opener || toggle).focus();
+    (opener?.isConnected ? opener : toggle).focus();
   }
 
   /** Reads a text/event-stream body and calls onEvent(name, data) for each event. */
@@ -211,9 +239,11 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
     intro.hidden = true;
     turn += 1;
     const turnNumber = turn;
-    addMessage("user", question);
+    newest = addMessage("user", question);
+    following = true;
     const bubble = addMessage("assistant", "Looking for the passages that answer this…");
     bubble.setAttribute("aria-busy", "true");
+    reveal();
     try {
       const response = await fetch(`${API}/ask/stream`, {
         method: "POST",
@@ -239,6 +269,7 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
             bubble.replaceChildren(el("span", { class: "checking" }, "Being written and checked against the text… "), draft);
           }
           draft.append(data.text);
+          reveal();
         } else if (name === "sentence") {
           if (draft) {
             bubble.replaceChildren();
@@ -255,6 +286,7 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
             bubble.append(" ", markerButton(turnNumber, marker, cited.get(marker)));
           }
           sentences.push([bubble.lastChild, data.sources || []]);
+          reveal();
         } else if (name === "final") {
           if (data.refused) {
             bubble.className = "message refusal";
@@ -271,6 +303,7 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
     } catch (error) {
       showProblem(bubble, "The assistant could not be reached; check the connection and try again.");
     } finally {
+      reveal(); // a refusal's title, a notice or a problem changes the answer's height too
       bubble.removeAttribute("aria-busy");
       busy = false;
       askButton.disabled = false;
@@ -279,6 +312,7 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
 
   function newConversation() {
     history.length = 0;
+    newest = null;
     turn = 0;
     sources = 0;
     count.textContent = "0";
@@ -301,10 +335,35 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
   for (const example of document.querySelectorAll(".example")) {
     example.addEventListener("click", () => ask(example.textContent));
   }
-  toggle.addEventListener("click", () => (drawer.hidden ? openDrawer(null, toggle) : closeDrawer()));
+  toggle.addEventListener("click", () => (drawer.open ? closeDrawer() : openDrawer(null, toggle)));
   $("drawer-close").addEventListener("click", closeDrawer);
   $("new-chat").addEventListener("click", newConversation);
+  // Escape closes the drawer in both forms (a dialog opened with show() ignores it natively);
+  // the modal's own cancel goes the same way, so focus always returns to the opener.
   drawer.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") closeDrawer();
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeDrawer();
+    }
+  });
+  drawer.addEventListener("cancel", (event) => {
+    event.preventDefault();
+    closeDrawer();
+  });
+  // A frame resized across the width where the drawer starts to cover the chat: the open
+  // drawer changes form (modal or beside the chat), keeping the reader's place in it.
+  covers.addEventListener("change", () => {
+    if (!drawer.open) return;
+    const focused = document.activeElement;
+    drawer.close();
+    showDrawer();
+    if (focused instanceof HTMLElement && drawer.contains(focused)) focused.focus({ preventScroll: true });
+  });
+  // The reader scrolling the conversation takes over from reveal() until the next question.
+  for (const kind of ["wheel", "touchmove"]) {
+    log.addEventListener(kind, () => (following = false), { passive: true });
+  }
+  log.addEventListener("keydown", (event) => {
+    if (["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "].includes(event.key)) following = false;
   });
 })();

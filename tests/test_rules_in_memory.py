@@ -1,0 +1,84 @@
+"""The extractive answerer's rules, table by table, on short texts of several genres held in
+memory (``tests/memory.py``): no index, the real embedding model and the shipped answer model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from assistant.config import Settings
+from assistant.generation import Draft, ExtractiveGenerator
+
+from .memory import MemoryPassages
+
+TEXTS = {
+    "bread": (
+        "# Bread\n\nMix the flour with water and salt. Knead the dough for ten minutes. "
+        "Let it rise for two hours in a warm place. Bake it at 220 degrees for thirty minutes.\n"
+    ),
+    "bridge": (
+        "# A review of the new bridge\n\nThe new bridge is a failure. Its design ignores the people "
+        "who walk across it every day. The council spent too much on decoration and too little on safety.\n"
+    ),
+    "fable": (
+        "# The fox and the crow\n\nA crow sat in a tree with a piece of cheese. A fox wanted the cheese "
+        "and praised the crow's voice. The crow opened its beak to sing, and the cheese fell to the fox.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def answer() -> Callable[[str], Draft]:
+    """The extractive answerer over TEXTS: a question in, its draft out."""
+    passages = MemoryPassages(TEXTS)
+    generator = ExtractiveGenerator(passages, Settings())
+    return lambda question: generator.generate(passages.request(question))
+
+
+def quoted(draft: Draft) -> list[str]:
+    return [q.sentence.text for s in draft.sentences for q in s.quotes]
+
+
+Answer = Callable[[str], Draft]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("How long should the dough rise?", "Let it rise for two hours in a warm place."),
+        ("What did the fox praise?", "A fox wanted the cheese and praised the crow's voice."),
+        ("What does the review think of the new bridge?", "The new bridge is a failure."),
+    ],
+)
+def test_the_sentence_that_answers_is_quoted(answer: Answer, question: str, sentence: str) -> None:
+    draft = answer(question)
+    assert not draft.refused and sentence in quoted(draft)
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("What did Napoleon think of the bridge?", "do not mention “Napoleon”"),
+        ("What does the text say about quantum computing?", "not"),
+    ],
+)
+def test_what_the_texts_do_not_say_is_refused(answer: Answer, question: str, reason: str) -> None:
+    draft = answer(question)
+    assert draft.refused and reason in draft.sentences[0].text
+
+
+def test_a_false_premise_is_corrected_from_the_text(answer: Answer) -> None:
+    draft = answer("Why is the new bridge such a success?")
+    assert not draft.refused
+    assert draft.sentences[0].text.endswith("takes the opposite view: “The new bridge is a failure.”")
+
+
+def test_each_part_of_a_two_part_question_gets_its_quote(answer: Answer) -> None:
+    """Two questions about two texts in one: a quote for each, whichever scores best overall."""
+    draft = answer("What did the fox praise, and what does the review say the council spent too much on?")
+    assert not draft.refused
+    assert {
+        "A fox wanted the cheese and praised the crow's voice.",
+        "The council spent too much on decoration and too little on safety.",
+    } <= set(quoted(draft))
