@@ -353,9 +353,35 @@ def test_embed_refusal_and_follow_up(tabs: Tabs, live_server: str) -> None:
     page.locator("#question").press("Enter")
     expect(page.locator(".message.assistant")).to_have_count(2, timeout=WAIT_MS)
     expect(page.locator(".message.assistant").last.locator(".marker").first).to_be_visible()
-    page.locator("#question").fill("Tell me a joke")
+    page.locator("#question").fill("What does the author say about Brexit?")
     page.locator("#ask-button").click()
-    expect(page.locator(".message.refusal")).to_contain_text("Not answered from the text", timeout=WAIT_MS)
+    refusal = page.locator(".message.refusal")
+    expect(refusal).to_contain_text("Not answered from the text", timeout=WAIT_MS)
+    expect(refusal).to_have_attribute("data-kind", "refusal")
+
+
+def test_embed_greeting_and_request_are_plain_replies(tabs: Tabs, live_server: str) -> None:
+    """A hello or a request for something other than the text (the answer's kind, sent with each
+    sentence and with the final answer) is answered as a plain message, not as an orange refusal,
+    and lists no sources; a question the text does not answer is still a refusal."""
+    page = tabs.open(f"{live_server}/embed")
+    greeting = ask_in_embed(page, "hi", 1)
+    expect(greeting).to_have_attribute("data-kind", "greeting")
+    expect(greeting).to_have_class(re.compile(r"^message assistant$"))
+    expect(greeting).to_contain_text("Ask me a question about the essay")
+    request = ask_in_embed(page, "Tell me a joke", 2)
+    expect(request).to_have_attribute("data-kind", "request")
+    expect(request).to_have_class(re.compile(r"^message assistant$"))
+    expect(request).to_contain_text("I can only answer questions about the essay")
+    for reply in (greeting, request):
+        assert reply.evaluate("el => getComputedStyle(el).borderLeftWidth") == "1px"
+    expect(page.locator("#log")).not_to_contain_text("Not answered from the text")
+    expect(page.locator("#drawer .group")).to_have_count(0)
+    expect(page.locator("#sources-count")).to_have_text("0")
+    refusal = ask_in_embed(page, "What does the author say about Brexit?", 3)
+    expect(refusal).to_have_class(re.compile(r"\brefusal\b"))
+    expect(refusal).to_contain_text("Not answered from the text")
+    screenshot(page, "embed-greeting-desktop")
 
 
 # A course page's iframe: the size at which the drawer covers the chat instead of sitting beside it.

@@ -205,10 +205,10 @@ def test_a_greeting_is_answered_as_a_plain_message(tabs: Tabs, live_server: str)
 
 def test_a_reload_brings_the_conversation_back(tabs: Tabs, live_server: str) -> None:
     page = open_chat(tabs, live_server)
-    ask_in_chat(page, QUESTION)
-    before = saved(page)
-    ask_in_chat(page, FOLLOW_UP)
-    wait_saved(page, before)
+    for question in (QUESTION, FOLLOW_UP):  # each answer saved before the next (a save can lag)
+        before = saved(page)
+        ask_in_chat(page, question)
+        wait_saved(page, before)
     page.reload(wait_until="domcontentloaded")
     expect(page.locator("#qa-chat .qa-question")).to_have_count(2, timeout=WAIT_MS)
     expect(page.locator("#qa-chat .qa-question").first).to_have_text(QUESTION)
@@ -225,7 +225,10 @@ def test_a_reload_brings_the_conversation_back(tabs: Tabs, live_server: str) -> 
 
 def test_a_new_conversation_can_be_undone(tabs: Tabs, live_server: str) -> None:
     page = open_chat(tabs, live_server)
+    before = saved(page)
     ask_in_chat(page, QUESTION)
+    wait_saved(page, before)
+    before = saved(page)
     page.locator("#qa-clear").click()
     expect(page.locator("#qa-chat .qa-question")).to_have_count(0, timeout=WAIT_MS)
     status = page.locator("#qa-chat-status [role=status]")
@@ -233,12 +236,16 @@ def test_a_new_conversation_can_be_undone(tabs: Tabs, live_server: str) -> None:
     undo = page.locator("#qa-undo")
     expect(undo).to_be_visible()
     screenshot(page, "chat-cleared-desktop")
+    wait_saved(page, before)  # the empty conversation, saved
     before = saved(page)
     undo.click()
     expect(page.locator("#qa-chat .qa-question")).to_have_text([QUESTION], timeout=WAIT_MS)
     expect(page.locator("#qa-sources details[data-turn='1'] .qa-source").first).to_be_visible()
     expect(undo).to_be_hidden()
     expect(status).to_contain_text("The conversation is back")
+    # The row under the chat: "Ask again", "New conversation" and the answer's download link.
+    expect(page.get_by_role("link", name="Download answer 1 as Markdown")).to_be_in_viewport()
+    screenshot(page, "chat-undone-desktop")
     wait_saved(page, before)
     page.reload(wait_until="domcontentloaded")  # and it is the one the browser keeps
     expect(page.locator("#qa-chat .qa-question")).to_have_text([QUESTION], timeout=WAIT_MS)

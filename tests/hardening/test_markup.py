@@ -13,16 +13,17 @@ from contextlib import AbstractContextManager
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from assistant import Assistant
 from assistant.web import create_app
 
 from ..browser_fixtures import CHROMIUM
-from ..browser_fixtures import CHROMIUM_FLAGS as FLAGS
 from .helpers import CORPUS_DIR, DOC_ID
 
-pytest_plugins = ["tests.server_fixtures"]
+# The session's one browser (``browser``): Playwright's sync API allows one instance per thread,
+# so a browser of this module's own fails once another browser module has started the shared one.
+pytest_plugins = ["tests.server_fixtures", "tests.browser_fixtures"]
 
 Serve = Callable[..., AbstractContextManager[str]]
 WAIT_MS = 30_000
@@ -36,7 +37,8 @@ HOSTILE_DOC = (
 )
 QUESTION = f"What is penguin diplomacy? {SCRIPT} {IMG} {LINK}"
 PLAIN = "What does penguin diplomacy mean and require?"
-REPLY = "#qa-chat :is(.qa-answer:not(.qa-streaming), .qa-refusal, .qa-notice)"
+# A reply once complete: the markup question is answered as a request (a plain .qa-reply).
+REPLY = "#qa-chat :is(.qa-answer:not(.qa-streaming), .qa-refusal, .qa-reply, .qa-notice)"
 
 pytestmark = [
     pytest.mark.browser,
@@ -55,14 +57,6 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, serve: Serve) -> It
     bot = Assistant(corpus_dir=corpus, index_dir=folder / "index")
     with serve(create_app(bot, limits_overrides={"rate_limit_per_minute": 0})) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

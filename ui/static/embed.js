@@ -20,6 +20,9 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
   const count = $("sources-count");
 
   const MAX_HISTORY = 40;
+  // Replies to what is not a question about the text (a hello, a request for a joke): plain
+  // messages in the conversation's voice, not refusals (as ui/render.py's CONVERSATIONAL).
+  const CONVERSATIONAL = new Set(["greeting", "request"]);
   // The same width as embed.css's: below it the drawer covers the chat, so it is a modal dialog
   // (the chat behind it inert); above it the drawer sits beside the chat, which stays usable.
   const covers = window.matchMedia("(max-width: 600px)");
@@ -225,6 +228,11 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
     }
   }
 
+  /** What the reply is (the answer contract's kind); an older server's answer has none. */
+  function kindOf(data) {
+    return data.kind || (data.refused ? "refusal" : "answer");
+  }
+
   function showProblem(bubble, message) {
     bubble.className = "message notice";
     bubble.removeAttribute("aria-busy");
@@ -275,7 +283,11 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
             bubble.replaceChildren();
             draft = null;
           }
-          group ??= sourceGroup(turnNumber, question);
+          bubble.dataset.kind = kindOf(data);
+          // A greeting or a request quotes nothing and is not about the text: no sources to list.
+          if (data.citations.length || !CONVERSATIONAL.has(bubble.dataset.kind)) {
+            group ??= sourceGroup(turnNumber, question);
+          }
           if (bubble.childNodes.length) bubble.append(" ");
           bubble.append(data.text);
           for (const citation of data.citations) {
@@ -288,7 +300,8 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
           sentences.push([bubble.lastChild, data.sources || []]);
           reveal();
         } else if (name === "final") {
-          if (data.refused) {
+          bubble.dataset.kind = kindOf(data);
+          if (data.refused && !CONVERSATIONAL.has(bubble.dataset.kind)) {
             bubble.className = "message refusal";
             bubble.prepend(el("strong", { class: "refusal-title" }, "Not answered from the text. "));
           }
