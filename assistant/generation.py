@@ -134,7 +134,7 @@ class Generator(ABC):
 # "{reading}" is how the collection's profile names it: "the text", "the readings", "the essay".
 REFUSAL_REQUEST = (
     "I can only answer questions about {reading}, quoting the sentences my answer rests on. "
-    "Try asking what {reading} says about a topic, or what it means by a term it uses."
+    "Try asking about a topic or a term you found in {reading}."
 )
 REFUSAL_NOTHING_MORE = "There is nothing more about this in {reading} than the passages already quoted."
 GREETING = "Hello! Ask me a question about {reading} and I will answer with quotations from it."
