@@ -409,7 +409,7 @@ def test_a_pdf_title_is_read_without_extracting_its_text(
     def no_text(*args: object) -> None:
         raise AssertionError("the text was extracted")
 
-    monkeypatch.setattr(formats, "_page_lines", no_text)
+    monkeypatch.setattr(formats.pdf, "_page_lines", no_text)
     assert document_title(reading_pdf) == "Denial and Punishment"
     untitled = write_pdf(tmp_path / "week-3_reading.pdf", PAGES[:1], title=None)
     assert document_title(untitled) == "Week 3 Reading"
@@ -427,7 +427,7 @@ def test_a_docx_that_would_unzip_too_big_is_refused_before_parsing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_docx(tmp_path / "bomb.docx")
-    monkeypatch.setattr(formats, "MAX_DOCX_UNZIPPED_BYTES", 10_000)
+    monkeypatch.setattr(formats.docx, "MAX_DOCX_UNZIPPED_BYTES", 10_000)
     monkeypatch.setattr(docx, "Document", None)  # never reached
     with pytest.raises(CorpusError, match=r"bomb\.docx would unpack to 0 MB \(the limit is 0 MB\)"):
         load_document(path)
