@@ -225,6 +225,8 @@ def test_example_retry_and_new_conversation(tabs: Tabs, live_server: str) -> Non
     page.get_by_text("What is defensive deterrence?").click()
     completed_reply(page, 1)
     page.locator("#qa-retry").click()
+    # The retry says it ran; waiting for that, not for a reply the first answer already shows.
+    expect(page.locator("#qa-chat-status")).to_contain_text("Asked the last question again", timeout=WAIT_MS)
     completed_reply(page, 1)
     expect(page.locator("#qa-chat .qa-question")).to_have_count(1)
     page.locator("#qa-clear").click()
