@@ -79,6 +79,11 @@ class Sentence:
         """The reading view's anchor for this sentence, e.g. ``s-9-2``."""
         return f"s-{self.paragraph}-{self.index}"
 
+    def in_paragraph(self, other: Sentence | None) -> Sentence | None:
+        """``other`` if it is a sentence of this one's paragraph, else None."""
+        same = other is not None and other.doc_id == self.doc_id and other.paragraph == self.paragraph
+        return other if same else None
+
 
 @dataclass(frozen=True)
 class Chunk:

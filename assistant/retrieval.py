@@ -251,11 +251,7 @@ class Retriever:
     def neighbours(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
         """The sentences just before and after, within the same paragraph."""
         before, after = self.adjacent(sentence)
-
-        def same_paragraph(other: Sentence | None) -> Sentence | None:
-            return other if other and other.paragraph == sentence.paragraph else None
-
-        return same_paragraph(before), same_paragraph(after)
+        return sentence.in_paragraph(before), sentence.in_paragraph(after)
 
     def adjacent(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
         """The sentences just before and after in the same document, across paragraphs."""

@@ -147,11 +147,14 @@ def sentence_matrix(
         return np.zeros((0, len(SENTENCE_FEATURES)))
     best_dense = max(c.dense for c in candidates)
     best_lexical = max(c.lexical for c in candidates)
-    neighbours = [source.neighbours(c.sentence) for c in candidates]
     # The window: the sentence with the ones either side, across paragraphs. In dialogue
     # a line's subject (who speaks, of what) is often only in the lines around it.
     windows = [source.adjacent(c.sentence) for c in candidates]
-    near = [n for pair in neighbours + windows for n in pair if n is not None]
+    neighbours = [
+        (c.sentence.in_paragraph(b), c.sentence.in_paragraph(a))
+        for c, (b, a) in zip(candidates, windows, strict=True)
+    ]
+    near = [n for pair in windows for n in pair if n is not None]
     vectors = dict(zip(map(id, near), source.sentence_vectors_for(near), strict=True)) if near else {}
     own = source.sentence_vectors_for([c.sentence for c in candidates])
     expects = question.info.expects

@@ -23,6 +23,7 @@ from assistant.lexical import stems
 from assistant.models import Chunk, Document, Passage, Sentence
 from assistant.questions import analyse
 from assistant.retrieval import Retrieval, ScoredSentence
+from assistant.signals import coverage, read_question
 
 
 @cache
@@ -73,8 +74,7 @@ class MemoryPassages:
 
     def neighbours(self, sentence: Sentence) -> tuple[Sentence | None, Sentence | None]:
         before, after = self.adjacent(sentence)
-        same = [s if s is not None and s.paragraph == sentence.paragraph else None for s in (before, after)]
-        return same[0], same[1]
+        return sentence.in_paragraph(before), sentence.in_paragraph(after)
 
     # -- what the generator reads besides (Passages) ------------------------------------------
 
@@ -97,10 +97,8 @@ class MemoryPassages:
         """``question`` as the generator gets it: every sentence scored, best first."""
         vector = self.embed(question)
         dense = self.vectors @ vector
-        wanted = stems(question, drop_frame=True)
-        unseen = self.bm25.unseen_idf * 0.5
-        weights = {s: self.bm25.idf.get(s, unseen) for s in set(wanted)}
-        total = sum(weights.values()) or 1.0
+        info = analyse(question)
+        asked = read_question(info, self, {})  # its words weighed as the retriever weighs them
         by_chunk: dict[str, float] = {}
         for sentence, score in zip(self.sentences, dense, strict=True):
             chunk = self.chunk_of(sentence).chunk_id
@@ -111,7 +109,7 @@ class MemoryPassages:
                 s,
                 self.chunk_of(s),
                 float(d),
-                sum(w for stem, w in weights.items() if stem in set(stems(s.text))) / total,
+                coverage(asked, set(stems(s.text))),
                 by_chunk[self.chunk_of(s).chunk_id] / best,
             )
             for s, d in zip(self.sentences, dense, strict=True)
@@ -122,4 +120,4 @@ class MemoryPassages:
             for chunk in sorted(self.chunks, key=lambda c: -by_chunk[c.chunk_id])
         ]
         retrieval = Retrieval(vector, passages, scored, {})
-        return Request(question, question, analyse(question), retrieval)
+        return Request(question, question, info, retrieval)
