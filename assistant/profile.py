@@ -21,6 +21,7 @@ stance is read with VADER's general lexicon.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -31,6 +32,9 @@ from .errors import CorpusError
 
 PROFILE_FILE = "profile.yaml"
 MAX_EXAMPLES = 4
+# A heading's leading number: "I. ", "IV) ", "2.1 " (a Roman numeral only with its stop, so
+# "I Have a Dream" keeps its first word).
+_NUMBERING = re.compile(r"^(?:[IVXLC]+[.)]|\d+(?:\.\d+)*[.)]?)\s+")
 
 
 class Stance(BaseModel):
@@ -89,10 +93,17 @@ def heading_examples(headings: Sequence[str], reading: str, titles: Collection[s
     """Example questions from the documents' own headings, when a profile gives none. A heading
     that is a document's title (``titles``) names the document; it is no topic to ask about."""
     examples = []
-    for heading in dict.fromkeys(h.strip(" #\t") for h in headings):
-        if heading in titles:
-            continue
+    for heading in dict.fromkeys(_topic(h) for h in headings):
+        if heading in titles or not re.search(r"[^\W\d_]{3}", heading):
+            continue  # a title, or numbering alone ("I.", "2.1"): nothing to ask about
         words = heading.split()
         if 1 <= len(words) <= 8 and not re.search(r"\d{3,}|[|:;]", heading):
             examples.append(f"What {does(reading)} {reading} say about “{heading}”?")
     return examples[:MAX_EXAMPLES]
+
+
+def _topic(heading: str) -> str:
+    """A heading without its markup and numbering, in title case when it is all capitals:
+    "## I. A SCANDAL IN BOHEMIA" -> "A Scandal In Bohemia"."""
+    heading = _NUMBERING.sub("", heading.strip(" #\t"))
+    return string.capwords(heading) if heading.isupper() else heading

@@ -124,6 +124,14 @@ def test_examples_from_headings() -> None:
     assert heading_examples(["# Code Lay-out"], "the readings") == [
         "What do the readings say about “Code Lay-out”?"
     ]
+    # Numbering is no topic; a heading in capitals reads as a title.
+    assert heading_examples(
+        ["## I. A SCANDAL IN BOHEMIA", "### I.", "2.1 Scope", "I Have a Dream"], "the text"
+    ) == [
+        "What does the text say about “A Scandal In Bohemia”?",
+        "What does the text say about “Scope”?",
+        "What does the text say about “I Have a Dream”?",
+    ]
 
 
 STORY = (
