@@ -32,7 +32,15 @@ def parse_flag(value: str | None, default: bool) -> bool:
 
 
 def embed_page(
-    title: str, examples: Sequence[str], *, theme: Theme, show_examples: bool, collection: str | None = None
+    title: str,
+    examples: Sequence[str],
+    *,
+    theme: Theme,
+    show_examples: bool,
+    collection: str | None = None,
+    root: str = "",
+    session: str | None = None,
+    documents: Sequence[str] = (),
 ) -> str:
     """The complete HTML of ``/embed``; paths are relative so it works under any mount prefix.
 
@@ -42,9 +50,13 @@ def embed_page(
     chat (a narrow frame), beside the chat otherwise.
 
     ``collection`` (already checked to exist) makes the page ask that collection's API.
+    ``root`` leads the page's relative paths where it is served below the top (``../``);
+    ``session`` is a launch's session token, sent with each question (LTI); ``documents``
+    limits the answers to those documents.
     """
     title = escape(title)
-    body_data = f' data-collection="{escape(collection, quote=True)}"' if collection else ""
+    data = {"collection": collection, "root": root, "session": session, "documents": ",".join(documents)}
+    body_data = "".join(f' data-{key}="{escape(value, quote=True)}"' for key, value in data.items() if value)
     example_items = "".join(
         f'<li><button type="button" class="example">{escape(question)}</button></li>' for question in examples
     )
@@ -57,8 +69,8 @@ def embed_page(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Ask about {title}</title>
-<link rel="stylesheet" href="ui-static/embed.css">
-<script src="ui-static/embed.js" defer></script>
+<link rel="stylesheet" href="{root}ui-static/embed.css">
+<script src="{root}ui-static/embed.js" defer></script>
 </head>
 <body{body_data}>
 <div class="embed">

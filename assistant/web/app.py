@@ -91,6 +91,10 @@ def create_app(
     )
     app.add_middleware(FrameAncestorsMiddleware, policy=frame_ancestors(origins))
     add_error_handlers(app)
+    if library.settings.lti_config is not None:  # no LTI route exists without its configuration
+        from ..lti.routes import install as install_lti
+
+        install_lti(app, library.settings, runtimes)
 
     _add_docs(app)  # before the API router, whose catch-all would answer /api/docs with 404
     app.include_router(admin_router(library), responses={**LIMITED, **ADMIN_RESPONSES})
