@@ -90,7 +90,7 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
 
 
 @dataclass
-class TestPlatform:
+class LtiPlatform:
     """One platform: its issuer (its own base URL), keys, and what the tool sent back."""
 
     base: str = ""

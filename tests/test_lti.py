@@ -14,10 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from assistant import Assistant
 from assistant.web import create_app
-from tests.lti_platform import CLIENT_ID, TestPlatform, form_of
+from tests.lti_platform import CLIENT_ID, LtiPlatform, form_of
 
 pytest_plugins = ["tests.server_fixtures"]
 
@@ -26,7 +27,7 @@ ADMIN_TOKEN = "lti-admin-token"
 
 @dataclass
 class Setup:
-    platform: TestPlatform
+    platform: LtiPlatform
     tool: str  # the tool's base URL, with its trailing slash
     key_dir: Path
 
@@ -38,14 +39,16 @@ def lti(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Setup]:
     folder = tmp_path_factory.mktemp("lti")
-    platform = TestPlatform()
+    platform = LtiPlatform()
     with serve(platform.app(), wait_ready=False) as platform_base:
         platform.base = platform_base + "/"
         config = folder / "lti.json"
         config.write_text(
             json.dumps({"platforms": [platform.tool_registration()], "key_dir": str(folder / "keys")})
         )
-        settings = server_bot.settings.model_copy(update={"lti_config": config, "admin_token": ADMIN_TOKEN})
+        settings = server_bot.settings.model_copy(
+            update={"lti_config": config, "admin_token": SecretStr(ADMIN_TOKEN)}
+        )
         with serve(create_app(Assistant(settings))) as tool_base:
             platform.tool = tool_base + "/"
             yield Setup(platform, platform.tool, folder / "keys")
@@ -102,7 +105,7 @@ def test_deep_linking_round_trip_places_a_reading_that_launches(lti: Setup) -> N
     form = form_of(picker.text)
     documents = [i["value"] for i in form.inputs if i.get("name") == "documents"]
     assert documents, "the picker lists the collection's documents"
-    fields = [*form.fields, ("documents", documents[0]), ("title", "Week 3: ask the essay")]
+    fields = {**dict(form.fields), "documents": [documents[0]], "title": "Week 3: ask the essay"}
     back = httpx.post(lti.tool + "lti/" + (form.action or ""), data=fields)
     assert back.status_code == 200, back.text
     post_back = form_of(back.text)
