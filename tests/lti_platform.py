@@ -128,7 +128,13 @@ class LtiPlatform:
             "deployment_ids": [DEPLOYMENT_ID],
             "auth_login_url": self.base + "authorize",
             "jwks_url": self.base + "jwks",
+            # The browser test opens the course page as localhost: another site than the tool's.
+            "origins": [self.course_origin],
         }
+
+    @property
+    def course_origin(self) -> str:
+        return self.base.rstrip("/").replace("127.0.0.1", "localhost")
 
     def start_url(self, **hint: Any) -> str:
         """The course's link that starts a launch: ``kind`` resource|deeplink, ``role``, ``variant``,

@@ -10,17 +10,20 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
 from pydantic import SecretStr
 
 from assistant import Assistant
 from assistant.web import create_app
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_FLAGS, DESKTOP
 from tests.lti_platform import CLIENT_ID, LtiPlatform, form_of
+from tests.server_fixtures import SCREENSHOTS
 
-pytest_plugins = ["tests.server_fixtures"]
+pytest_plugins = ["tests.server_fixtures", "tests.browser_fixtures"]
 
 ADMIN_TOKEN = "lti-admin-token"
 
@@ -210,3 +213,31 @@ def test_no_lti_route_without_its_configuration(live_server: str) -> None:
         assert httpx.get(live_server + path).status_code == 404, path
     assert httpx.post(live_server + "/lti/launch", data={"id_token": "x"}).status_code in (404, 405)
     assert httpx.get(live_server + "/api/admin/lti/platforms").status_code == 404
+
+
+@pytest.mark.browser
+def test_launched_inside_the_course_frame_with_third_party_cookies_blocked(
+    lti: Setup, browser: Browser
+) -> None:
+    """The course page (localhost) frames the platform's link (127.0.0.1): login, launch and chat all
+    run in a cross-site frame of a browser that blocks third-party cookies, and the tool sets none."""
+    strict = browser.browser_type.launch(
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_FLAGS, "--test-third-party-cookie-phaseout"]
+    )
+    try:
+        context = strict.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+        page = context.new_page()
+        hint = json.dumps({"kind": "resource", "role": "learner", "user": "browser-learner"})
+        page.goto(f"{lti.platform.course_origin}/course?hint={quote(hint)}")
+        frame = page.frame_locator("#tool")
+        expect(frame.locator("#question")).to_be_visible(timeout=30_000)
+        frame.locator("#question").fill("What role should values play in foreign policy?")
+        frame.locator("#ask-button").click()
+        expect(frame.locator("#sources-count")).not_to_have_text("0", timeout=60_000)
+        chat = next(f for f in page.frames if "/lti/chat" in f.url)
+        assert chat.url.startswith(lti.tool + "lti/chat?session=")
+        assert context.cookies() == [], "the tool must not need cookies"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "lti-launch-in-course-frame.png"))
+    finally:
+        strict.close()
