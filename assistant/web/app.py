@@ -53,13 +53,22 @@ def create_app(
     """
     if library is None:
         library = Library.around(bot) if bot else Library(settings)
-    runtimes = Runtimes(library)
+    recorder = None
+    if library.settings.question_log:  # nothing is logged, or written anywhere, without it
+        from ..insights.recorder import open_recorder
+
+        recorder = open_recorder(library.settings)
+    runtimes = Runtimes(library, observer=recorder)
     bot = runtimes.default.bot
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if recorder is not None:
+            recorder.log.start()
         runtimes.start()
         yield
+        if recorder is not None:
+            recorder.log.close()
 
     app = FastAPI(
         title="Reading assistant",
@@ -94,7 +103,13 @@ def create_app(
     if library.settings.lti_config is not None:  # no LTI route exists without its configuration
         from ..lti.routes import install as install_lti
 
-        install_lti(app, library.settings, runtimes)
+        lti = install_lti(app, library.settings, runtimes)
+        if recorder is not None:
+            recorder.identify = lti.signer.session
+    if recorder is not None:
+        from ..insights.routes import install as install_insights
+
+        install_insights(app, recorder.log, runtimes)
 
     _add_docs(app)  # before the API router, whose catch-all would answer /api/docs with 404
     app.include_router(admin_router(library), responses={**LIMITED, **ADMIN_RESPONSES})
