@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
+import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request
@@ -140,6 +141,25 @@ class LtiPlatform:
         """The course's link that starts a launch: ``kind`` resource|deeplink, ``role``, ``variant``,
         ``custom`` (the resource link's custom parameters), ``user``."""
         return f"{self.base}start?hint={quote(json.dumps(hint))}"
+
+    def launch_form(self, **hint: Any) -> tuple[str, dict[str, str]]:
+        """Follow the start link through the OIDC login to the form the platform posts to the tool."""
+        page = httpx.get(self.start_url(**hint), follow_redirects=True)
+        assert page.status_code == 200, page.text
+        form = form_of(page.text)
+        assert form.action == self.tool + "lti/launch"
+        return form.action, dict(form.fields)
+
+    def launch(self, **hint: Any) -> httpx.Response:
+        """A whole launch, as the browser would make it; the tool's answer to the posted form."""
+        action, fields = self.launch_form(**hint)
+        return httpx.post(action, data=fields)
+
+    def session(self, **hint: Any) -> str:
+        """The session token a resource link launch hands the chat page."""
+        launched = self.launch(kind="resource", **hint)
+        assert launched.status_code == 303, launched.text
+        return parse_qs(urlsplit(launched.headers["location"]).query)["session"][0]
 
     def app(self) -> FastAPI:
         app = FastAPI()

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -57,20 +56,6 @@ def lti(
             yield Setup(platform, platform.tool, folder / "keys")
 
 
-def _launch_form(setup: Setup, **hint: Any) -> tuple[str, dict[str, str]]:
-    """Follow the platform's start link through the OIDC login to the form it posts to the tool."""
-    page = httpx.get(setup.platform.start_url(**hint), follow_redirects=True)
-    assert page.status_code == 200, page.text
-    form = form_of(page.text)
-    assert form.action == setup.tool + "lti/launch"
-    return form.action, dict(form.fields)
-
-
-def _launch(setup: Setup, **hint: Any) -> httpx.Response:
-    action, fields = _launch_form(setup, **hint)
-    return httpx.post(action, data=fields)
-
-
 def _refused(response: httpx.Response, status: int, words: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("text/html")
@@ -79,7 +64,7 @@ def _refused(response: httpx.Response, status: int, words: str) -> None:
 
 
 def test_learner_launch_opens_the_chat_and_it_answers(lti: Setup) -> None:
-    launched = _launch(lti, kind="resource", role="learner")
+    launched = lti.platform.launch(kind="resource", role="learner")
     assert launched.status_code == 303
     location = launched.headers["location"]
     assert location.startswith("chat?session=")
@@ -102,7 +87,7 @@ def test_learner_launch_opens_the_chat_and_it_answers(lti: Setup) -> None:
 
 
 def test_deep_linking_round_trip_places_a_reading_that_launches(lti: Setup) -> None:
-    picker = _launch(lti, kind="deeplink", role="instructor")
+    picker = lti.platform.launch(kind="deeplink", role="instructor")
     assert picker.status_code == 200, picker.text
     assert "Close reading 101" in picker.text
     form = form_of(picker.text)
@@ -122,14 +107,14 @@ def test_deep_linking_round_trip_places_a_reading_that_launches(lti: Setup) -> N
     assert item["title"] == "Week 3: ask the essay"
     assert item["custom"] == {"collection": "default", "documents": doc_id}
     # The placed link launches the chat on the chosen document.
-    launched = _launch(lti, kind="resource", role="learner", custom=item["custom"], link="placed")
+    launched = lti.platform.launch(kind="resource", role="learner", custom=item["custom"], link="placed")
     assert launched.status_code == 303
     chat = httpx.get(lti.tool + "lti/" + launched.headers["location"])
     assert f'data-documents="{doc_id}"' in chat.text
 
 
 def test_a_learner_cannot_pick_readings(lti: Setup) -> None:
-    _refused(_launch(lti, kind="deeplink", role="learner"), 403, "Only instructors pick readings")
+    _refused(lti.platform.launch(kind="deeplink", role="learner"), 403, "Only instructors pick readings")
 
 
 @pytest.mark.parametrize(
@@ -143,15 +128,15 @@ def test_a_learner_cannot_pick_readings(lti: Setup) -> None:
     ],
 )
 def test_launches_that_do_not_verify_are_refused(lti: Setup, variant: str, status: int, words: str) -> None:
-    _refused(_launch(lti, kind="resource", role="learner", variant=variant), status, words)
+    _refused(lti.platform.launch(kind="resource", role="learner", variant=variant), status, words)
 
 
 def test_a_replayed_launch_is_refused(lti: Setup) -> None:
-    action, fields = _launch_form(lti, kind="resource", role="learner")
+    action, fields = lti.platform.launch_form(kind="resource", role="learner")
     assert httpx.post(action, data=fields).status_code == 303
     _refused(httpx.post(action, data=fields), 400, "used already")
     # The same id_token with the state of a fresh login: its nonce is not this login's.
-    _, fresh = _launch_form(lti, kind="resource", role="learner")
+    _, fresh = lti.platform.launch_form(kind="resource", role="learner")
     _refused(httpx.post(action, data={**fields, "state": fresh["state"]}), 401, "nonce")
 
 

@@ -26,6 +26,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..config import Settings
 from ..errors import ConfigError
 from ..models import Answer
 from .schema import questions
@@ -202,3 +203,10 @@ class QuestionLog:
 def _utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; the log writes UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def open_log(settings: Settings) -> QuestionLog:
+    """The configured question log; ConfigError when it is off (nothing to export or purge)."""
+    if not settings.question_log:
+        raise ConfigError("The question log is off; set ASSISTANT_QUESTION_LOG to its database URL.")
+    return QuestionLog(settings.question_log, settings.question_log_retention_days)

@@ -39,7 +39,7 @@ def insight_page(
 ) -> str:
     figures = [
         ("questions", insights.total),
-        ("students (pseudonymous)", insights.askers),
+        ("askers (pseudonyms; each question from outside a launch counts alone)", insights.askers),
         ("not answered by the reading", insights.refused),
         ("false premises corrected", insights.premises_corrected),
     ]

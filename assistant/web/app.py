@@ -123,6 +123,7 @@ def create_app(
         concurrency=limits.queue_concurrency,
     )
     app.state.blocks = blocks
+    app.state.question_log = recorder.log if recorder is not None else None
     app.state.library = library
     settings = bot.settings
     private = [settings.corpus_dir, settings.index_dir, settings.prompts_dir, PACKAGE_DIR, STATIC_DIR.parent]
