@@ -152,6 +152,12 @@ def test_insight_page_for_the_admin_shows_gaps_and_cited_passages(run: Run) -> N
         assert row["question"] not in html, "aggregates only: no single question without the setting"
 
 
+def test_an_instructors_chat_links_the_insight_page(run: Run) -> None:
+    teaching = httpx.get(run.tool + "lti/chat", params={"session": run.instructor}).text
+    assert 'href="../insights/?session=' in teaching
+    assert 'id="insights"' not in httpx.get(run.tool + "lti/chat", params={"session": run.learner}).text
+
+
 def test_insight_page_for_instructors_only_and_their_course(run: Run) -> None:
     assert httpx.get(run.tool + "insights/").status_code == 401
     assert httpx.get(run.tool + "insights/", params={"session": run.learner}).status_code == 401

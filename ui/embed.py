@@ -41,6 +41,7 @@ def embed_page(
     root: str = "",
     session: str | None = None,
     documents: Sequence[str] = (),
+    insights_url: str | None = None,
 ) -> str:
     """The complete HTML of ``/embed``; paths are relative so it works under any mount prefix.
 
@@ -52,8 +53,15 @@ def embed_page(
     ``collection`` (already checked to exist) makes the page ask that collection's API.
     ``root`` leads the page's relative paths where it is served below the top (``../``);
     ``session`` is a launch's session token, sent with each question (LTI); ``documents``
-    limits the answers to those documents.
+    limits the answers to those documents; ``insights_url`` (an instructor's launch) links the
+    insight page.
     """
+    insights = (
+        f'<a id="insights" href="{escape(insights_url, quote=True)}" target="_blank" rel="noopener">'
+        "What students ask</a>"
+        if insights_url
+        else ""
+    )
     title = escape(title)
     data = {"collection": collection, "root": root, "session": session, "documents": ",".join(documents)}
     body_data = "".join(f' data-{key}="{escape(value, quote=True)}"' for key, value in data.items() if value)
@@ -79,7 +87,7 @@ def embed_page(
     <div class="toolbar">
       <button type="button" id="sources-toggle" aria-expanded="false" aria-controls="drawer">Sources
         (<span id="sources-count">0</span>)</button>
-      <button type="button" id="new-chat">New conversation</button>
+      <button type="button" id="new-chat">New conversation</button>{insights}
     </div>
     <div id="log" class="log" role="log" aria-live="polite" aria-label="Conversation">
       <div id="intro" class="intro">

@@ -144,7 +144,7 @@ def _tool_router(lti: Lti) -> APIRouter:
         return RedirectResponse("chat?" + urlencode({"session": token}), status_code=303)
 
     @router.get("/chat")
-    def chat(session: str = Query("")) -> HTMLResponse:
+    def chat(request: Request, session: str = Query("")) -> HTMLResponse:
         if not session:
             raise LtiError(401, "No session", "Open the assistant from your course.")
         opened = lti.signer.session(session)
@@ -159,6 +159,7 @@ def _tool_router(lti: Lti) -> APIRouter:
             root="../",
             session=session,
             documents=opened.documents,
+            insights_url=_insights_url(request, session) if opened.instructor else None,
         )
         csp = f"{PAGE_CSP}; frame-ancestors {_frame_origins(lti)}"
         return HTMLResponse(page, headers={"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer"})
@@ -330,6 +331,13 @@ def _reading(runtimes: Runtimes, custom: dict[str, str]) -> tuple[str | None, tu
             ) from None
     documents = tuple(d for d in (custom.get(CUSTOM_DOCUMENTS) or "").split(",") if d)
     return collection, documents
+
+
+def _insights_url(request: Request, session: str) -> str | None:
+    """The insight page for an instructor's course, where the question log is on."""
+    if getattr(request.app.state, "question_log", None) is None:
+        return None
+    return "../insights/?" + urlencode({"session": session})
 
 
 def _frame_origins(lti: Lti) -> str:
