@@ -16,6 +16,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
     _common(serve)
+
+    question_log = commands.add_parser(
+        "log", help="export or purge the question log (ASSISTANT_QUESTION_LOG)"
+    )
+    question_log.add_argument("action", choices=["export", "purge"])
+    question_log.add_argument(
+        "--format", choices=["csv", "json"], default="csv", help="export: CSV or JSON lines"
+    )
+    question_log.add_argument(
+        "--output", type=Path, help="export: write to this file (default: standard output)"
+    )
+    question_log.add_argument(
+        "--older-than", type=int, metavar="DAYS", help="purge: only rows older than this"
+    )
+    question_log.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
 
     from .evaluation import add_eval_arguments
 
@@ -246,7 +262,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_from_args(args, _assistant(args))
 
 
+def cmd_log(args: argparse.Namespace) -> int:
+    from .insights.log import open_log
+
+    log = open_log(Settings.load())
+    try:
+        if args.action == "purge":
+            before = (
+                datetime.now(UTC) - timedelta(days=args.older_than) if args.older_than is not None else None
+            )
+            print(f"Deleted {log.purge(before)} questions.", file=sys.stderr)
+        elif args.output is None:
+            log.export(sys.stdout, args.format)
+        else:
+            with args.output.open("w", encoding="utf-8", newline="") as out:
+                print(f"Exported {log.export(out, args.format)} questions to {args.output}.", file=sys.stderr)
+    finally:
+        log.close()
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "log": cmd_log,
     "ask": cmd_ask,
     "chat": cmd_chat,
     "ingest": cmd_ingest,

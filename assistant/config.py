@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     unsupported: Literal["remove", "flag"] = "remove"  # what verification does with an unsupported sentence
     min_surviving: float = Field(default=0.5, ge=0.0, le=1.0)  # below this share, fall back to extractive
 
+    # LTI 1.3 (assistant.lti): a JSON or TOML file of platform registrations; without it, no LTI route exists.
+    lti_config: Path | None = None
+    # The question log (assistant.insights): a SQLAlchemy URL, e.g. sqlite:///questions.db; off when unset.
+    question_log: str | None = None
+    question_log_retention_days: int = Field(default=180, ge=1, le=36_500)
+    question_log_transcripts: bool = False  # the insight page shows single questions only when on
+
     # Refusal thresholds, fitted on the development set (see `assistant eval --calibrate`).
     min_similarity: float = Field(default=0.37, ge=-1.0, le=1.0)
     min_support: float = Field(default=0.8, ge=0.0, le=1.0)

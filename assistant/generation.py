@@ -90,6 +90,7 @@ class Draft:
     verification: VerificationCounts | None = None  # see Answer
     fallback: Fallback | None = None
     kind: AnswerKind = "answer"  # see Answer
+    premise_corrected: bool = False  # see Answer
 
     def __post_init__(self) -> None:
         # A refusal built without saying which kind is a plain refusal: "answer" is never refused.
@@ -385,7 +386,7 @@ class ExtractiveGenerator(Generator):
         opening = DraftSentence(
             f"{who[:1].upper()}{who[1:]} takes the opposite view: “{lead.sentence.text}”", [lead]
         )
-        return Draft([opening] + [DraftSentence(q.sentence.text, [q]) for q in rest])
+        return Draft([opening] + [DraftSentence(q.sentence.text, [q]) for q in rest], premise_corrected=True)
 
     def _summary(self) -> Draft:
         """The sentences closest to the centre of the document: its thesis, as a reader would pick."""

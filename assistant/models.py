@@ -164,6 +164,7 @@ class Answer:
     verification: VerificationCounts | None = None
     fallback: Fallback | None = None  # why the extractive answer replaced the model's; None if it did not
     kind: AnswerKind = "answer"  # see AnswerKind; "answer" exactly when not ``refused``
+    premise_corrected: bool = False  # the answer leads with the text contradicting the question's premise
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

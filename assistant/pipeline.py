@@ -427,6 +427,7 @@ class Assistant:
             verification=draft.verification,
             fallback=draft.fallback,
             kind=draft.kind,
+            premise_corrected=draft.premise_corrected,
         )
 
 

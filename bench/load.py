@@ -99,14 +99,15 @@ def sample_memory(pid: int, deadline: float, samples: list[tuple[float, float]])
         time.sleep(1.0)
 
 
-def run(clients: int, seconds: float) -> dict[str, Any]:
+def run(clients: int, seconds: float, settings: dict[str, str] | None = None) -> dict[str, Any]:
+    """The load run; ``settings`` are extra ``ASSISTANT_*`` variables for the server (bench.question_log)."""
     asked = questions()
     port = free_port()
     base = f"http://{HOST}:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         command = [*assistant_command(), "serve", "--host", HOST, "--port", str(port)]
         command += ["--corpus", str(ESSAY_CORPUS), "--index", str(Path(tmp) / "index")]
-        env = clean_env(ASSISTANT_RATE_LIMIT_PER_MINUTE="0")
+        env = clean_env(ASSISTANT_RATE_LIMIT_PER_MINUTE="0", **(settings or {}))
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
             wait_for(lambda: _healthy(base, server), "assistant serve to be ready", timeout=300)

@@ -1,4 +1,5 @@
-"""Layers run one way: the core never imports the web package, FastAPI, Gradio or the UI."""
+"""Layers run one way: the core never imports the edge packages (web, LTI, insights), FastAPI,
+Gradio or the UI."""
 
 from __future__ import annotations
 
@@ -8,12 +9,22 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EDGE = {"web", "lti", "insights"}  # packages at the HTTP edge, beside assistant.web
 CORE = sorted(
     ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
     for path in (ROOT / "assistant").rglob("*.py")
-    if "web" not in path.relative_to(ROOT / "assistant").parts and path.stem != "__main__"
+    if not EDGE & set(path.relative_to(ROOT / "assistant").parts) and path.stem != "__main__"
 )
-WEB_ONLY = ("gradio", "fastapi", "starlette", "uvicorn", "ui", "assistant.web")
+WEB_ONLY = (
+    "gradio",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "ui",
+    "assistant.web",
+    "assistant.lti",
+    "assistant.insights",
+)
 
 
 def test_the_core_imports_no_web_framework() -> None:

@@ -32,7 +32,16 @@ def parse_flag(value: str | None, default: bool) -> bool:
 
 
 def embed_page(
-    title: str, examples: Sequence[str], *, theme: Theme, show_examples: bool, collection: str | None = None
+    title: str,
+    examples: Sequence[str],
+    *,
+    theme: Theme,
+    show_examples: bool,
+    collection: str | None = None,
+    root: str = "",
+    session: str | None = None,
+    documents: Sequence[str] = (),
+    insights_url: str | None = None,
 ) -> str:
     """The complete HTML of ``/embed``; paths are relative so it works under any mount prefix.
 
@@ -42,9 +51,20 @@ def embed_page(
     chat (a narrow frame), beside the chat otherwise.
 
     ``collection`` (already checked to exist) makes the page ask that collection's API.
+    ``root`` leads the page's relative paths where it is served below the top (``../``);
+    ``session`` is a launch's session token, sent with each question (LTI); ``documents``
+    limits the answers to those documents; ``insights_url`` (an instructor's launch) links the
+    insight page.
     """
+    insights = (
+        f'<a id="insights" href="{escape(insights_url, quote=True)}" target="_blank" rel="noopener">'
+        "What students ask</a>"
+        if insights_url
+        else ""
+    )
     title = escape(title)
-    body_data = f' data-collection="{escape(collection, quote=True)}"' if collection else ""
+    data = {"collection": collection, "root": root, "session": session, "documents": ",".join(documents)}
+    body_data = "".join(f' data-{key}="{escape(value, quote=True)}"' for key, value in data.items() if value)
     example_items = "".join(
         f'<li><button type="button" class="example">{escape(question)}</button></li>' for question in examples
     )
@@ -57,8 +77,8 @@ def embed_page(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Ask about {title}</title>
-<link rel="stylesheet" href="ui-static/embed.css">
-<script src="ui-static/embed.js" defer></script>
+<link rel="stylesheet" href="{root}ui-static/embed.css">
+<script src="{root}ui-static/embed.js" defer></script>
 </head>
 <body{body_data}>
 <div class="embed">
@@ -67,7 +87,7 @@ def embed_page(
     <div class="toolbar">
       <button type="button" id="sources-toggle" aria-expanded="false" aria-controls="drawer">Sources
         (<span id="sources-count">0</span>)</button>
-      <button type="button" id="new-chat">New conversation</button>
+      <button type="button" id="new-chat">New conversation</button>{insights}
     </div>
     <div id="log" class="log" role="log" aria-live="polite" aria-label="Conversation">
       <div id="intro" class="intro">

@@ -8,6 +8,7 @@ does the work, and its errors become JSON errors at the app's edge.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -34,18 +35,26 @@ def report_dict(report: IngestReport) -> dict[str, Any]:
     return asdict(report)
 
 
-def admin_router(library: Library) -> APIRouter:
+def admin_check(library: Library) -> Callable[..., None]:
+    """A dependency that lets a request through only with the admin token (see the module)."""
+
     def authorised(authorization: str | None = Header(None, description="Bearer <admin token>")) -> None:
         token = library.settings.admin_token
         if token is None:
             raise ManagementOffError(
-                "Document management over HTTP is off; set ASSISTANT_ADMIN_TOKEN on the server to turn it on."
+                "Management over HTTP is off; set ASSISTANT_ADMIN_TOKEN on the server to turn it on."
             )
         given = (authorization or "").removeprefix("Bearer ").strip()
         if not library.settings.is_admin_token(given):
             raise AccessError("Send the admin token as `Authorization: Bearer <token>`.")
 
-    router = APIRouter(prefix=ADMIN_PREFIX.rstrip("/"), tags=["admin"], dependencies=[Depends(authorised)])
+    return authorised
+
+
+def admin_router(library: Library) -> APIRouter:
+    router = APIRouter(
+        prefix=ADMIN_PREFIX.rstrip("/"), tags=["admin"], dependencies=[Depends(admin_check(library))]
+    )
 
     @router.get("/collections/{name}/documents")
     def documents(name: str) -> list[dict[str, Any]]:

@@ -53,13 +53,22 @@ def create_app(
     """
     if library is None:
         library = Library.around(bot) if bot else Library(settings)
-    runtimes = Runtimes(library)
+    recorder = None
+    if library.settings.question_log:  # nothing is logged, or written anywhere, without it
+        from ..insights.recorder import open_recorder
+
+        recorder = open_recorder(library.settings)
+    runtimes = Runtimes(library, observer=recorder)
     bot = runtimes.default.bot
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if recorder is not None:
+            recorder.log.start()
         runtimes.start()
         yield
+        if recorder is not None:
+            recorder.log.close()
 
     app = FastAPI(
         title="Reading assistant",
@@ -91,6 +100,16 @@ def create_app(
     )
     app.add_middleware(FrameAncestorsMiddleware, policy=frame_ancestors(origins))
     add_error_handlers(app)
+    if library.settings.lti_config is not None:  # no LTI route exists without its configuration
+        from ..lti.routes import install as install_lti
+
+        lti = install_lti(app, library.settings, runtimes)
+        if recorder is not None:
+            recorder.identify = lti.signer.session
+    if recorder is not None:
+        from ..insights.routes import install as install_insights
+
+        install_insights(app, recorder.log, runtimes)
 
     _add_docs(app)  # before the API router, whose catch-all would answer /api/docs with 404
     app.include_router(admin_router(library), responses={**LIMITED, **ADMIN_RESPONSES})
@@ -104,6 +123,7 @@ def create_app(
         concurrency=limits.queue_concurrency,
     )
     app.state.blocks = blocks
+    app.state.question_log = recorder.log if recorder is not None else None
     app.state.library = library
     settings = bot.settings
     private = [settings.corpus_dir, settings.index_dir, settings.prompts_dir, PACKAGE_DIR, STATIC_DIR.parent]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 
@@ -28,6 +28,11 @@ from .security import EXPLANATION_CSP, PAGE_CSP
 from .streaming import event_stream
 
 NOT_FOUND = responses({404: "No such collection or document."})
+SESSION = Header(
+    None,
+    alias="X-Assistant-Session",
+    description="An LTI launch's session token (the chat page sends it); the question log's asker.",
+)
 
 
 def api_router(runtimes: Runtimes) -> APIRouter:
@@ -76,9 +81,9 @@ def _collection_routes(
     @router.post(
         f"{prefix}/ask", response_model=Answer, responses={**ERROR_RESPONSES, **NOT_FOUND}, tags=tags
     )
-    def ask(request: AskRequest, runtime: Runtime = collection) -> Answer:
+    def ask(request: AskRequest, runtime: Runtime = collection, session: str | None = SESSION) -> Answer:
         """Answer a question from the text: text with [n] markers, and the exact quotation behind each."""
-        return runtime.ask(request)
+        return runtime.ask(request, session)
 
     @router.post(
         f"{prefix}/ask/stream",
@@ -86,10 +91,12 @@ def _collection_routes(
         response_class=StreamingResponse,
         tags=tags,
     )
-    async def ask_stream(request: AskRequest, runtime: Runtime = collection) -> StreamingResponse:
+    async def ask_stream(
+        request: AskRequest, runtime: Runtime = collection, session: str | None = SESSION
+    ) -> StreamingResponse:
         """Answer a question as server-sent events, as it is written (see the 200 response)."""
         # Checked before the response begins, so a bad question still gets its status.
-        events = await run_in_threadpool(runtime.stream, request)
+        events = await run_in_threadpool(runtime.stream, request, session)
         return event_stream(events)
 
     @router.get(f"{prefix}/documents", responses=NOT_FOUND, tags=tags)

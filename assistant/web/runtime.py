@@ -7,7 +7,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from ..errors import IndexBusyError, IndexStoreError
@@ -18,6 +18,10 @@ from .errors import RETRY_AFTER_SECONDS, ApiError
 from .schemas import AskRequest
 
 log = logging.getLogger(__name__)
+
+# Told of each answered question: the collection, the answer, its latency in ms and the asker's
+# session token if the page sent one (the question log, when it is on; see assistant.insights).
+AnswerObserver = Callable[[str, Answer, float, str | None], None]
 
 
 class Runtime:
@@ -33,8 +37,11 @@ class Runtime:
 
     RETRY_SECONDS = 2.0
 
-    def __init__(self, bot: Assistant, name: str, *, default: bool) -> None:
+    def __init__(
+        self, bot: Assistant, name: str, *, default: bool, observer: AnswerObserver | None = None
+    ) -> None:
         self.bot = bot
+        self.observer = observer
         self.name = name
         self.default = default  # served at /api/... as well as /api/collections/{name}/...
         self.state: Literal["building", "ready", "failed", "unavailable"] = "building"
@@ -124,23 +131,36 @@ class Runtime:
             raise ApiError(500, "index_failed", f"The index could not be built: {self.problem}")
         return self.bot
 
-    def ask(self, request: AskRequest) -> Answer:
+    def ask(self, request: AskRequest, session: str | None = None) -> Answer:
         """``Assistant.ask``, with a failing store turned into 503 and a background recovery."""
         bot = self.assistant()
+        started = time.perf_counter()
         with self._store_failures():
-            return bot.ask(request.question, **_options(request))
+            answer = bot.ask(request.question, **_options(request))
+        self._observe(answer, started, session)
+        return answer
 
-    def stream(self, request: AskRequest) -> Iterator[StreamEvent]:
+    def stream(self, request: AskRequest, session: str | None = None) -> Iterator[StreamEvent]:
         """``Assistant.ask_stream``: the request is checked now (errors raise before any event),
         and a store that fails while the answer streams is recovered as in :meth:`ask`."""
         bot = self.assistant()
+        started = time.perf_counter()
         with self._store_failures():
             events = bot.ask_stream(request.question, **_options(request))
-        return self._recovering_from(events)
+        return self._recovering_from(events, started, session)
 
-    def _recovering_from(self, events: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
+    def _recovering_from(
+        self, events: Iterator[StreamEvent], started: float, session: str | None
+    ) -> Iterator[StreamEvent]:
         with self._store_failures():
-            yield from events
+            for event in events:
+                if event.answer is not None:
+                    self._observe(event.answer, started, session)
+                yield event
+
+    def _observe(self, answer: Answer, started: float, session: str | None) -> None:
+        if self.observer is not None:
+            self.observer(self.name, answer, (time.perf_counter() - started) * 1000, session)
 
     @contextlib.contextmanager
     def _store_failures(self) -> Iterator[None]:
@@ -160,8 +180,9 @@ def _options(request: AskRequest) -> dict[str, Any]:
 class Runtimes:
     """A Runtime per collection of the library, each prepared on first use (the default one at start)."""
 
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, observer: AnswerObserver | None = None) -> None:
         self.library = library
+        self.observer = observer
         self._runtimes: dict[str, Runtime] = {}
         self._lock = threading.Lock()
 
@@ -180,7 +201,7 @@ class Runtimes:
         with self._lock:
             if name not in self._runtimes:
                 default = name == self.library.default
-                runtime = Runtime(self.library.assistant(name), name, default=default)
+                runtime = Runtime(self.library.assistant(name), name, default=default, observer=self.observer)
                 if not default:  # the default one starts with the app
                     runtime.start()
                 self._runtimes[name] = runtime

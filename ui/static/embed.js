@@ -1,7 +1,12 @@
 // The embed page's chat: posts to api/ask/stream and renders the server-sent events.
 // A page for another collection (/embed?collection=NAME) names it in <body data-collection>.
 const COLLECTION = document.body?.dataset.collection || "";
-const API = COLLECTION ? `api/collections/${encodeURIComponent(COLLECTION)}` : "api";
+// Served below the top (an LTI launch's /lti/chat), the page's paths start with data-root ("../").
+const ROOT = document.body?.dataset.root || "";
+// An LTI launch's session token, sent with every question; its reading list limits the answers.
+const SESSION = document.body?.dataset.session || "";
+const DOCUMENTS = (document.body?.dataset.documents || "").split(",").filter(Boolean);
+const API = ROOT + (COLLECTION ? `api/collections/${encodeURIComponent(COLLECTION)}` : "api");
 const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` : "";
 // All text from the server or the reader goes into the page through text nodes
 // (never innerHTML), so a quotation or a question cannot inject markup.
@@ -100,7 +105,7 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
       "a",
       {
         class: "quote-link",
-        href: `read/${encodeURIComponent(citation.doc_id)}${READ_QUERY}#${citation.anchor}`,
+        href: `${ROOT}read/${encodeURIComponent(citation.doc_id)}${READ_QUERY}#${citation.anchor}`,
         target: "_blank",
         rel: "noopener",
         "aria-label": `Quotation ${citation.marker}: open it in ${quoted(citation.title)} (new tab)`,
@@ -255,9 +260,17 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
     try {
       const response = await fetch(`${API}/ask/stream`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "text/event-stream",
+          ...(SESSION ? { "X-Assistant-Session": SESSION } : {}),
+        },
         // Only the recent turns: the server keeps no more than its history window anyway.
-        body: JSON.stringify({ question, history: history.slice(-MAX_HISTORY) }),
+        body: JSON.stringify({
+          question,
+          history: history.slice(-MAX_HISTORY),
+          ...(DOCUMENTS.length ? { documents: DOCUMENTS } : {}),
+        }),
       });
       if (!response.ok) {
         const problem = await response.json().catch(() => null);

@@ -1,0 +1,25 @@
+"""The question log's one table (SQLAlchemy Core); its history is in ``migrations/``."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+questions = Table(
+    "questions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("collection", String(60), nullable=False, index=True),
+    # A pseudonym: a keyed hash of the LTI user id, or a random id; never a name or an email.
+    Column("asker", String(64), nullable=False),
+    Column("course", String(64), nullable=False, default="", index=True),  # pseudonymous LTI context
+    Column("question", Text, nullable=False),
+    Column("refused", Boolean, nullable=False),
+    Column("reason", String(40), nullable=False, default=""),  # answer kind or fallback when refused
+    Column("premise_corrected", Boolean, nullable=False, default=False),
+    Column("cited", JSON, nullable=False),  # [{"doc_id", "anchor", "paragraph", "quote"}]
+    Column("generator", String(60), nullable=False),
+    Column("latency_ms", Float, nullable=False),
+)

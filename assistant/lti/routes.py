@@ -1,0 +1,373 @@
+"""The LTI 1.3 routes (only when ``ASSISTANT_LTI_CONFIG`` is set; see :func:`install`).
+
+- ``/lti/login`` (GET or POST): the platform starts the OIDC login; the tool answers with a
+  redirect to the platform's authorization endpoint, carrying a fresh state and nonce.
+- ``/lti/launch`` (POST): the platform posts the signed id_token. A resource link launch opens
+  the chat (``/lti/chat``) with a session token; a Deep Linking request shows an instructor
+  the reading picker, whose form (``/lti/deep-link``) posts a signed content item back.
+- ``/lti/jwks``: the tool's public key; ``/lti/config`` and ``/lti/config/canvas.json``: the
+  values an LMS administrator enters.
+- ``/api/admin/lti/platforms``: list, add and remove registrations (admin token).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ui.embed import embed_page
+from ui.render import corpus_title
+
+from ..config import Settings
+from ..errors import AssistantError
+from ..web.admin import ADMIN_PREFIX, admin_check
+from ..web.errors import error_response as json_error
+from ..web.runtime import Runtimes
+from ..web.security import PAGE_CSP
+from . import pages
+from .deep_linking import CUSTOM_COLLECTION, CUSTOM_DOCUMENTS, resource_link, response_jwt
+from .keys import ToolKeys, load_or_create
+from .launch import Launch, Verifier
+from .protocol import DEEP_LINKING_REQUEST, LtiError
+from .registry import LtiFile, Platform, Registry, read_config
+from .session import Signer
+from .state import StateStore
+
+log = logging.getLogger(__name__)
+
+PICKER_AUDIENCE = "assistant-deep-link"
+PICKER_SECONDS = 1800  # an instructor may take a while to choose
+
+
+@dataclass
+class Lti:
+    """Everything the LTI routes share, built once from the configuration."""
+
+    config: LtiFile
+    registry: Registry
+    keys: ToolKeys
+    signer: Signer
+    verifier: Verifier
+    runtimes: Runtimes
+
+    @classmethod
+    def build(cls, settings: Settings, runtimes: Runtimes) -> Lti:
+        assert settings.lti_config is not None
+        config = read_config(settings.lti_config)
+        key_dir = config.key_dir or settings.index_dir / "lti"
+        keys = load_or_create(key_dir)
+        registry = Registry(config.platforms, key_dir)
+        states = StateStore()
+        return cls(
+            config=config,
+            registry=registry,
+            keys=keys,
+            signer=Signer(keys.session_secret, config.session_minutes),
+            verifier=Verifier(registry, states),
+            runtimes=runtimes,
+        )
+
+
+def install(app: FastAPI, settings: Settings, runtimes: Runtimes) -> Lti:
+    """Add the LTI routes and their HTML error pages to ``app``; called only when LTI is configured."""
+    lti = Lti.build(settings, runtimes)
+    app.state.lti = lti
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LtiError)
+        log.info("LTI request refused (%d): %s", exc.status, exc)
+        if request.url.path.startswith("/api/"):
+            return json_error(exc.status, "lti_refused", str(exc))
+        return pages.error_response(exc.status, exc.title, exc.detail)
+
+    app.add_exception_handler(LtiError, refused)
+    app.include_router(_tool_router(lti))
+    app.include_router(_admin_router(lti, runtimes))
+    return lti
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url)
+
+
+def _tool_router(lti: Lti) -> APIRouter:
+    router = APIRouter(prefix="/lti", include_in_schema=False)
+
+    @router.api_route("/login", methods=["GET", "POST"])
+    async def login(request: Request) -> Response:
+        params = {**request.query_params, **(await _form(request))}
+        issuer, hint = params.get("iss", ""), params.get("login_hint", "")
+        if not issuer or not hint:
+            raise LtiError(
+                400, "The login is malformed", "A login must name its issuer (iss) and login_hint."
+            )
+        platform = _platform_for_login(lti.registry, issuer, params.get("client_id"))
+        launch_url = _base(request) + "lti/launch"
+        target = params.get("target_link_uri", launch_url)
+        if not _same_origin(target, launch_url):
+            raise LtiError(400, "The login is malformed", "Its target_link_uri is not this tool.")
+        state, nonce = lti.verifier.states.issue(platform.issuer)
+        query = {
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+            "client_id": platform.client_id,
+            "redirect_uri": launch_url,
+            "login_hint": hint,
+            "state": state,
+            "nonce": nonce,
+        }
+        if "lti_message_hint" in params:
+            query["lti_message_hint"] = params["lti_message_hint"]
+        separator = "&" if "?" in platform.auth_login_url else "?"
+        return RedirectResponse(platform.auth_login_url + separator + urlencode(query), status_code=302)
+
+    @router.post("/launch")
+    async def launch(request: Request) -> Response:
+        form = await _form(request)
+        id_token, state = form.get("id_token", ""), form.get("state", "")
+        if not id_token or not state:
+            error = form.get("error_description") or form.get("error")
+            detail = f"The platform answered: {error}." if error else "It carries no id_token or no state."
+            raise LtiError(400, "The launch is malformed", detail)
+        verified = lti.verifier.verify(id_token, state)
+        if verified.message_type == DEEP_LINKING_REQUEST:
+            return _picker(lti, verified)
+        collection, documents = _reading(lti.runtimes, verified.custom)
+        token = lti.signer.session_token(verified, collection, documents)
+        return RedirectResponse("chat?" + urlencode({"session": token}), status_code=303)
+
+    @router.get("/chat")
+    def chat(request: Request, session: str = Query("")) -> HTMLResponse:
+        if not session:
+            raise LtiError(401, "No session", "Open the assistant from your course.")
+        opened = lti.signer.session(session)
+        runtime = lti.runtimes.get(opened.collection) if opened.collection else lti.runtimes.default
+        bot = runtime.bot
+        page = embed_page(
+            corpus_title(bot.documents()),
+            bot.example_questions(),
+            theme="auto",
+            show_examples=True,
+            collection=runtime.collection,
+            root="../",
+            session=session,
+            documents=opened.documents,
+            insights_url=_insights_url(request, session) if opened.instructor else None,
+        )
+        csp = f"{PAGE_CSP}; frame-ancestors {_frame_origins(lti)}"
+        return HTMLResponse(page, headers={"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer"})
+
+    @router.post("/deep-link")
+    async def deep_link(request: Request) -> Response:
+        form = await request.form()
+        claims = lti.signer.read(str(form.get("token", "")), PICKER_AUDIENCE)
+        collection = str(form.get("collection", ""))
+        if collection not in {info.name for info in lti.runtimes.library.collections()}:
+            raise LtiError(400, "No such collection", f"{collection!r} is not a collection of this tool.")
+        documents = [
+            value.split("/", 1)[1]
+            for value in (str(v) for v in form.getlist("documents"))
+            if value.startswith(collection + "/")
+        ]
+        title = str(form.get("title", "")).strip()[:200] or "Ask about the reading"
+        item = resource_link(_base(request) + "lti/launch", title, collection, documents)
+        signed = response_jwt(
+            lti.keys,
+            client_id=claims["client_id"],
+            issuer=claims["iss"],
+            deployment_id=claims["deployment_id"],
+            items=[item],
+            data=claims.get("data"),
+        )
+        return pages.post_back_response(claims["return_url"], {"JWT": signed})
+
+    @router.get("/jwks")
+    def jwks() -> JSONResponse:
+        return JSONResponse(lti.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+    @router.get("/config")
+    def config(request: Request) -> HTMLResponse:
+        page = pages.config_page(tool_values(_base(request)), canvas_json(_base(request)))
+        csp = f"{pages.BASE_CSP}; form-action 'none'"
+        return HTMLResponse(page, headers={"Content-Security-Policy": csp})
+
+    @router.get("/config/canvas.json")
+    def canvas(request: Request) -> dict[str, Any]:
+        return canvas_json(_base(request))
+
+    return router
+
+
+def _admin_router(lti: Lti, runtimes: Runtimes) -> APIRouter:
+    router = APIRouter(
+        prefix=ADMIN_PREFIX + "lti",
+        tags=["admin"],
+        dependencies=[Depends(admin_check(runtimes.library))],
+    )
+
+    @router.get("/platforms")
+    def platforms() -> list[dict[str, Any]]:
+        """The registered LTI platforms (from the configuration file and added here)."""
+        return [p.model_dump(mode="json") for p in lti.registry.all()]
+
+    @router.post("/platforms")
+    def add(platform: Platform) -> dict[str, Any]:
+        """Register an LTI platform (or replace one added here before)."""
+        lti.registry.add(platform)
+        return platform.model_dump(mode="json")
+
+    @router.delete("/platforms")
+    def remove(issuer: str = Query(...), client_id: str = Query(...)) -> dict[str, Any]:
+        """Remove a registration added over this API."""
+        if not lti.registry.remove(issuer, client_id):
+            raise LtiError(404, "No such registration", f"{issuer} / {client_id} was not added over the API.")
+        return {"removed": {"issuer": issuer, "client_id": client_id}}
+
+    return router
+
+
+def tool_values(base: str) -> dict[str, str]:
+    """What an LMS administrator enters, named as the LMSs name them."""
+    return {
+        "Tool URL / Target link URI / Redirection URI": base + "lti/launch",
+        "Initiate login URL / OpenID Connect initiation URL": base + "lti/login",
+        "Public keyset URL / JWK set URL": base + "lti/jwks",
+        "Deep linking (content selection) URL": base + "lti/launch",
+        "LTI version": "LTI 1.3",
+        "Public key type": "Keyset URL",
+    }
+
+
+def canvas_json(base: str) -> dict[str, Any]:
+    """The Canvas developer key JSON (LTI 1.3): a course navigation link and an assignment/link picker."""
+    host = urlsplit(base).hostname or ""
+    launch = base + "lti/launch"
+    return {
+        "title": "Reading assistant",
+        "description": "Grounded answers about the course reading; every sentence cites the text.",
+        "oidc_initiation_url": base + "lti/login",
+        "target_link_uri": launch,
+        "public_jwk_url": base + "lti/jwks",
+        "scopes": [],
+        "extensions": [
+            {
+                "domain": host,
+                "tool_id": "reading-assistant",
+                "platform": "canvas.instructure.com",
+                "privacy_level": "anonymous",
+                "settings": {
+                    "text": "Reading assistant",
+                    "placements": [
+                        {
+                            "placement": "course_navigation",
+                            "message_type": "LtiResourceLinkRequest",
+                            "target_link_uri": launch,
+                            "default": "disabled",
+                        },
+                        {
+                            "placement": "link_selection",
+                            "message_type": "LtiDeepLinkingRequest",
+                            "target_link_uri": launch,
+                        },
+                        {
+                            "placement": "assignment_selection",
+                            "message_type": "LtiDeepLinkingRequest",
+                            "target_link_uri": launch,
+                        },
+                    ],
+                },
+            }
+        ],
+        "custom_fields": {},
+    }
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if request.method != "POST":
+        return {}
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _platform_for_login(registry: Registry, issuer: str, client_id: str | None) -> Platform:
+    candidates = registry.for_issuer(issuer)
+    if client_id:
+        candidates = [p for p in candidates if p.client_id == client_id]
+    if not candidates:
+        raise LtiError(
+            403,
+            "This platform is not registered",
+            "The tool has no registration for this issuer and client id; an administrator adds it to the "
+            "tool's LTI configuration (see /lti/config).",
+        )
+    if len(candidates) > 1:
+        raise LtiError(
+            400, "The login is ambiguous", "Several registrations share this issuer; send client_id."
+        )
+    return candidates[0]
+
+
+def _same_origin(url: str, ours: str) -> bool:
+    a, b = urlsplit(url), urlsplit(ours)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc) and a.path.startswith("/lti/")
+
+
+def _reading(runtimes: Runtimes, custom: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
+    """The collection and documents a launch's custom parameters (set by Deep Linking) name."""
+    collection = custom.get(CUSTOM_COLLECTION) or None
+    if collection is not None:
+        try:
+            runtimes.get(collection)
+        except AssistantError:
+            raise LtiError(
+                404, "This reading is not here any more", f"The collection {collection!r} does not exist."
+            ) from None
+    documents = tuple(d for d in (custom.get(CUSTOM_DOCUMENTS) or "").split(",") if d)
+    return collection, documents
+
+
+def _insights_url(request: Request, session: str) -> str | None:
+    """The insight page for an instructor's course, where the question log is on."""
+    if getattr(request.app.state, "question_log", None) is None:
+        return None
+    return "../insights/?" + urlencode({"session": session})
+
+
+def _frame_origins(lti: Lti) -> str:
+    """The registered platforms' origins may frame the chat: those a registration names, and its
+    issuer's and authorization endpoint's."""
+    origins = {"'self'"}
+    for platform in lti.registry.all():
+        origins.update(platform.origins)
+        for url in (platform.issuer, platform.auth_login_url):
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+    return " ".join(sorted(origins))
+
+
+def _picker(lti: Lti, launch: Launch) -> HTMLResponse:
+    if not launch.instructor:
+        raise LtiError(403, "Only instructors pick readings", "This launch's roles are not a teaching role.")
+    settings = launch.deep_linking
+    claims = {
+        "iss": launch.platform.issuer,
+        "client_id": launch.platform.client_id,
+        "deployment_id": launch.deployment_id,
+        "return_url": settings["deep_link_return_url"],
+        "data": settings.get("data"),
+    }
+    token = lti.signer.sign(claims, PICKER_AUDIENCE, PICKER_SECONDS)
+    choices = []
+    for info in lti.runtimes.library.collections():
+        documents = lti.runtimes.get(info.name).bot.documents()
+        title = info.name if len(documents) != 1 else f"{info.name}: {corpus_title(documents)}"
+        choices.append(pages.Choice(info.name, title, [(d.doc_id, d.title) for d in documents]))
+    return pages.picker_response(pages.picker_page(token, choices, launch.context_title))
