@@ -9,6 +9,7 @@ from functools import lru_cache
 import snowballstemmer
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_PRONOUN_I = re.compile(r"I['’]")
 _POSSESSIVE = ("'s", "’s")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*(?:s\b)?")
 
@@ -89,9 +90,13 @@ def expand_aliases(text: str, aliases: Mapping[str, str]) -> str:
 def names(text: str) -> set[str]:
     """Capitalised words that are not the first word of a sentence: likely names."""
     found = set()
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    # A parenthesis opens a sentence of its own too: a follow-up rewritten as
+    # "Why ...? (According to X, ...)" does not make "According" a name.
+    for sentence in re.split(r"(?<=[.!?])\s+|\(", text):
         tokens = _WORD.findall(sentence)
         for token in tokens[1:]:
+            if _PRONOUN_I.match(token):
+                continue  # "I'm", "I’ve": the pronoun, contracted
             if token[0].isupper() and len(token) > 1 and token.lower() not in STOP_WORDS:
                 found.add(re.sub(r"['’]s$", "", token).lower())
     return found

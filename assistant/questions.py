@@ -41,6 +41,10 @@ _GREETING = re.compile(
     r"^\s*(hi|hello|hey|thanks|thank\s+you|good\s+(morning|afternoon|evening)|cheers)\b[\s!.,]*(there)?[\s!.]*$",
     re.IGNORECASE,
 )
+# "Does the author think ... how much ...?": a yes/no question asks for no date, name or number.
+_YES_NO = re.compile(
+    r"^\s*(and\s+)?(do|does|did|is|are|was|were|can|could|should|would|will|has|have|had)\b", re.IGNORECASE
+)
 _EXPECTS: list[tuple[re.Pattern[str], Expects]] = [
     (
         # "When did...", not "When the war ended, what...": a time is asked when an auxiliary follows.
@@ -119,7 +123,9 @@ def analyse(question: str) -> QuestionInfo:
     return QuestionInfo(
         text=question,
         intent=_intent(question),
-        expects=next((kind for pattern, kind in _EXPECTS if pattern.search(question)), None),
+        expects=None
+        if _YES_NO.match(question)
+        else next((k for p, k in _EXPECTS if p.search(question)), None),
         stance=_stance(question),
         key_words=tuple(dict.fromkeys(content_words(question, drop_frame=True))),
         names=tuple(sorted(names(question))),

@@ -13,7 +13,7 @@ import pytest
 from assistant import Assistant
 from assistant.errors import CorpusError
 from assistant.followups import rewrite
-from assistant.lexical import expand_aliases
+from assistant.lexical import expand_aliases, names
 from assistant.models import Message
 from assistant.profile import Profile, heading_examples, load_profile
 from assistant.questions import analyse, gives_expected, stance_of
@@ -52,10 +52,23 @@ def test_intent(question: str, intent: str) -> None:
         ("What was the name of the ship?", "name"),
         ("Who should lead such missions?", None),  # asks for a kind of actor, not a name
         ("Why do seedlings die in great numbers?", None),
+        ("Does the author think we see how much destruction goes on?", None),  # yes or no
     ],
 )
 def test_expected_answer(question: str, expects: str | None) -> None:
     assert analyse(question).expects == expects
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("What did Ada Lovelace write?", {"ada", "lovelace"}),
+        ("What am I supposed to do when I'm in doubt or I’ve lost the thread?", set()),  # the pronoun
+        ("Why did they leave? (According to Ada, who was left?)", {"ada"}),  # a parenthesis opens a sentence
+    ],
+)
+def test_names(text: str, found: set[str]) -> None:
+    assert names(text) == found
 
 
 def test_a_date_the_question_already_gives_is_not_an_answer() -> None:
