@@ -438,7 +438,7 @@ class Assistant:
         return Answer(
             question=question,
             standalone_question=standalone,
-            answer=" ".join(_render(s, several) for s in sentences),
+            answer=" ".join(render_sentence(s, several) for s in sentences),
             refused=draft.refused,
             citations=citations,
             sentences=sentences,
@@ -451,7 +451,7 @@ class Assistant:
         )
 
 
-def _render(sentence: AnswerSentence, name_sources: bool) -> str:
+def render_sentence(sentence: AnswerSentence, name_sources: bool = False) -> str:
     """One answer sentence with its markers; when the answer draws on several documents, its source too."""
     text = sentence.text + "".join(f" [{n}]" for n in sentence.markers)
     if name_sources and sentence.sources:

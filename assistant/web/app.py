@@ -28,6 +28,7 @@ from ..library import Library
 from ..pipeline import Assistant
 from .admin import ADMIN_PREFIX, admin_router
 from .errors import add_error_handlers
+from .openai_compat import OPENAI_PREFIX, openai_router
 from .ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
 from .routes import api_router, page_router
 from .runtime import Runtimes
@@ -79,7 +80,10 @@ def create_app(
     )
     if limits.rate_limit_per_minute > 0:
         app.add_middleware(
-            RateLimitMiddleware, per_minute=limits.rate_limit_per_minute, burst=limits.rate_limit_burst
+            RateLimitMiddleware,
+            per_minute=limits.rate_limit_per_minute,
+            burst=limits.rate_limit_burst,
+            prefixes=("/api/", f"{OPENAI_PREFIX}/"),
         )
     # CORS wraps the limits, so that an allowed portal can read a 429 or 413 too.
     app.add_middleware(
@@ -95,6 +99,7 @@ def create_app(
     _add_docs(app)  # before the API router, whose catch-all would answer /api/docs with 404
     app.include_router(admin_router(library), responses={**LIMITED, **ADMIN_RESPONSES})
     app.include_router(api_router(runtimes), responses=LIMITED)
+    app.include_router(openai_router(runtimes))
     app.include_router(page_router(runtimes, origins))
     app.mount("/ui-static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     blocks = build_ui(
