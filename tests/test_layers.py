@@ -1,4 +1,5 @@
-"""Layers run one way: the core never imports the web package, FastAPI, Gradio or the UI."""
+"""Layers run one way: the core never imports the edges (the web package, the MCP server), FastAPI,
+Gradio, the MCP SDK or the UI."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = sorted(
     ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
     for path in (ROOT / "assistant").rglob("*.py")
-    if "web" not in path.relative_to(ROOT / "assistant").parts and path.stem != "__main__"
+    if "web" not in path.relative_to(ROOT / "assistant").parts and path.stem not in ("__main__", "mcp_server")
 )
-WEB_ONLY = ("gradio", "fastapi", "starlette", "uvicorn", "ui", "assistant.web")
+WEB_ONLY = ("gradio", "fastapi", "starlette", "uvicorn", "ui", "assistant.web", "mcp", "assistant.mcp_server")
 
 
 def test_the_core_imports_no_web_framework() -> None:
