@@ -35,7 +35,7 @@ from ..citing import answer_text, citation_data, event_text, without_sources
 from ..errors import AssistantError, QuestionError
 from ..models import Answer, Message, StreamEvent
 from .errors import ApiError, describe_validation, status_of
-from .runtime import Runtime, Runtimes
+from .runtime import Runtimes
 from .schemas import MAX_HISTORY_MESSAGES, AskRequest
 
 log = logging.getLogger(__name__)
@@ -239,13 +239,13 @@ def openai_router(runtimes: Runtimes) -> APIRouter:
     def cards() -> list[ModelCard]:
         return [ModelCard(id=MODEL_PREFIX + c.name, created=started) for c in runtimes.library.collections()]
 
-    def runtime_of(model: str) -> Runtime:
+    def collection_of(model: str) -> str:
         names = [c.name for c in runtimes.library.collections()]
         name = model.removeprefix(MODEL_PREFIX)
         if not model.startswith(MODEL_PREFIX) or name not in names:
             known = ", ".join(MODEL_PREFIX + n for n in names)
             raise ApiError(404, "model_not_found", f"There is no model {model!r}; choose one of: {known}.")
-        return runtimes.get(name)
+        return name
 
     @router.get("/models", response_model=ModelList)
     def models() -> ModelList:
@@ -255,13 +255,13 @@ def openai_router(runtimes: Runtimes) -> APIRouter:
     @router.get("/models/{model}", response_model=ModelCard, responses=_errors({404: "No such model."}))
     def model(model: str) -> ModelCard:
         """One model (collection)."""
-        runtime_of(model)
+        collection_of(model)
         return ModelCard(id=model, created=started)
 
     @router.post("/chat/completions", response_model=ChatCompletion, responses=CHAT_RESPONSES)
     async def chat_completions(body: ChatRequest, request: Request) -> Response:
         """Answer the conversation's last user message from the collection's text, with citations."""
-        runtime = runtime_of(body.model)
+        runtime = runtimes.get(collection_of(body.model))
         question, history = conversation(body)
         asked = AskRequest(question=question, history=history, documents=body.documents)
         reply = _Reply(body.model, runtime.collection, str(request.base_url))
