@@ -8,6 +8,7 @@ from typing import Any
 
 import openai
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import SecretStr
 
 from assistant import Assistant
@@ -16,6 +17,7 @@ from assistant.models import Message
 from assistant.web import create_app
 
 from .conftest import ESSAY
+from .server_fixtures import llm_assistant
 
 pytest_plugins = ["tests.server_fixtures"]
 
@@ -163,3 +165,17 @@ def test_the_same_rate_limit_as_the_api(server_bot: Assistant, serve: Serve) -> 
             client(base).models.list()
     assert int(limited.value.response.headers["retry-after"]) >= 1
     assert limited.value.body["type"] == "rate_limited"
+
+
+def test_a_language_models_unverified_words_are_not_streamed(server_bot: Assistant, serve: Serve) -> None:
+    """Text once streamed cannot be taken back, so only verified sentences are sent: a model's
+    unsupported sentence, which the assistant's own token events show, never reaches the client."""
+    invented = "The author also proposes a lunar embassy for deterrence talks."
+    reply = f"Defensive deterrence deters attacks through a credible defensive posture [1]. {invented} [2]."
+    bot = llm_assistant(server_bot.settings.index_dir, FakeListChatModel(responses=[reply]))
+    drafted = "".join(e.text for e in bot.ask_stream(QUESTION) if e.kind == "token")
+    assert "lunar embassy" in drafted  # the core's display stream shows the draft as written
+    with serve(create_app(bot)) as base:
+        whole = ask(base, QUESTION).choices[0].message.content
+        streamed = "".join(c.choices[0].delta.content or "" for c in ask(base, QUESTION, stream=True))
+    assert "lunar embassy" not in streamed and streamed == whole
