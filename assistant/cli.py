@@ -6,6 +6,7 @@ assistant ingest [PATH] [--collection NAME] [--rebuild]
 assistant docs list|add FILE...|remove DOC_ID...|reindex [DOC_ID...] [--collection NAME]
 assistant collections
 assistant serve [--host 127.0.0.1] [--port 7860]
+assistant mcp [--base-url URL]
 assistant eval [--questions FILE] [--out DIR] [--min METRIC=VALUE ...]
 """
 
@@ -104,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--older-than", type=int, metavar="DAYS", help="purge: only rows older than this"
     )
     question_log.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
+
+    mcp = commands.add_parser("mcp", help="serve the collections to an MCP client over stdio")
+    mcp.add_argument(
+        "--base-url", default="", help="where `assistant serve` runs, for reading-view links in answers"
+    )
+    _common(mcp)
 
     from .evaluation import add_eval_arguments
 
@@ -256,6 +263,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from .mcp_server import serve_stdio  # the mcp SDK is imported only for this command
+
+    serve_stdio(_library(args), base=args.base_url)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import run_from_args
 
@@ -290,6 +304,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "docs": cmd_docs,
     "collections": cmd_collections,
     "serve": cmd_serve,
+    "mcp": cmd_mcp,
     "eval": cmd_eval,
 }
 

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=262_144, ge=256, le=64 * 1024 * 1024)
     # Document management over HTTP (upload, remove, re-index) needs this token; without it, it is off.
     admin_token: SecretStr | None = None
+    # The OpenAI-compatible endpoint (/v1) and MCP over HTTP (/mcp) need this bearer token when it is set.
+    api_token: SecretStr | None = None
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     queue_size: int = Field(default=DEFAULT_QUEUE_SIZE, ge=1, le=10_000)
     queue_concurrency: int = Field(default=DEFAULT_QUEUE_CONCURRENCY, ge=1, le=256)
@@ -125,9 +127,11 @@ class Settings(BaseSettings):
 
         The comparison takes the same time however much of a guess is right.
         """
-        if self.admin_token is None:
-            return False
-        return hmac.compare_digest((given or "").encode(), self.admin_token.get_secret_value().encode())
+        return self.admin_token is not None and _same_secret(self.admin_token, given)
+
+    def is_api_token(self, given: str | None) -> bool:
+        """Whether ``given`` opens /v1 and /mcp: always while no API token is configured."""
+        return self.api_token is None or _same_secret(self.api_token, given)
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -137,6 +141,11 @@ class Settings(BaseSettings):
             return cls(**given)
         except ValidationError as exc:
             raise ConfigError(_describe(exc)) from None
+
+
+def _same_secret(secret: SecretStr, given: str | None) -> bool:
+    """The comparison takes the same time however much of a guess is right."""
+    return hmac.compare_digest((given or "").encode(), secret.get_secret_value().encode())
 
 
 def _describe(exc: ValidationError) -> str:

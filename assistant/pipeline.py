@@ -30,13 +30,14 @@ from .generation import Draft, ExtractiveGenerator, Generator, Quote, Request
 from .grounding import DEFAULT_CHECKER, SupportChecker
 from .index import Index, IngestReport, Progress
 from .lexical import expand_aliases, stem, words
-from .models import Answer, AnswerSentence, Citation, Document, Message, Source, StreamEvent
+from .models import Answer, AnswerSentence, Citation, Document, Message, Passage, Source, StreamEvent
 from .profile import Profile, heading_examples, load_profile
 from .questions import analyse
 from .retrieval import Retriever
 
 if TYPE_CHECKING:
     from .langchain_retriever import LangChainRetriever
+    from .langchain_runnable import AnswerRunnable
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +166,30 @@ class Assistant:
             return Retriever(self.index, self.embeddings, self.settings.top_k)
 
     def as_retriever(self, k: int | None = None) -> LangChainRetriever:
-        """The hybrid retriever as a LangChain ``BaseRetriever``."""
+        """The hybrid retriever as a LangChain ``BaseRetriever``: ``k`` passages per query, or the
+        ``k`` given to ``invoke``."""
         from .langchain_retriever import LangChainRetriever  # langchain_core costs ~1 s to import
 
-        return LangChainRetriever(retriever=self.retriever, k=k or self.settings.top_k)
+        return LangChainRetriever(assistant=self, k=k or self.settings.top_k)
+
+    def as_runnable(self) -> AnswerRunnable:
+        """:meth:`ask` as a LangChain ``Runnable``: a question (or ``{question, history,
+        documents}``) in, the :class:`Answer` out; ``.stream()`` yields :meth:`ask_stream`'s events."""
+        from .langchain_runnable import AnswerRunnable
+
+        return AnswerRunnable(assistant=self)
+
+    def search(
+        self, query: str, k: int | None = None, *, documents: Iterable[str] | None = None
+    ) -> list[Passage]:
+        """The ``k`` passages (``top_k`` by default) that best match ``query``, best first, as an
+        answer would retrieve them; ``documents`` (doc_ids) limits the search to those documents."""
+        query = self.validate_question(query)
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise QuestionError(f"The number of passages must be a whole number of at least 1, not {k!r}.")
+        doc_ids = self.validate_documents(documents)
+        searched = expand_aliases(query, self.profile.aliases)
+        return self._fresh_retriever().retrieve(searched, k, doc_ids).passages
 
     def use_answer_model(self, model: AnswerModel | None) -> None:
         """Answer with this fit of the answer model from now on (None: the shipped one)."""
@@ -417,7 +438,7 @@ class Assistant:
         return Answer(
             question=question,
             standalone_question=standalone,
-            answer=" ".join(_render(s, several) for s in sentences),
+            answer=" ".join(render_sentence(s, several) for s in sentences),
             refused=draft.refused,
             citations=citations,
             sentences=sentences,
@@ -431,7 +452,7 @@ class Assistant:
         )
 
 
-def _render(sentence: AnswerSentence, name_sources: bool) -> str:
+def render_sentence(sentence: AnswerSentence, name_sources: bool = False) -> str:
     """One answer sentence with its markers; when the answer draws on several documents, its source too."""
     text = sentence.text + "".join(f" [{n}]" for n in sentence.markers)
     if name_sources and sentence.sources:

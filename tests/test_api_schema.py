@@ -1,6 +1,7 @@
 """The OpenAPI schema tells the truth: schemathesis generates requests for every documented route of
-the served app, with rate limiting on and off, and fails on a 5xx, an undocumented status or a
-body that does not match its schema."""
+the served app, with rate limiting on and off (and the OpenAI-compatible routes once more with an
+API token required), and fails on a 5xx, an undocumented status or a body that does not match its
+schema."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from pydantic import SecretStr
 from schemathesis.checks import CHECKS as REGISTERED
 
 from assistant import Assistant
@@ -20,6 +22,7 @@ pytest_plugins = ["tests.server_fixtures"]
 
 Serve = Callable[..., AbstractContextManager[str]]
 EXAMPLES = 15  # per route; enough to hit every documented status, short enough for CI's 2 cores
+OPENAI_ROUTES = {"GET /v1/models", "GET /v1/models/{model}", "POST /v1/chat/completions"}
 
 
 def _schema(serve: Serve, bot: Assistant, **limits: float) -> Iterator[Any]:
@@ -38,6 +41,15 @@ def unlimited(server_bot: Assistant, serve: Serve) -> Iterator[Any]:
     yield from _schema(serve, server_bot, rate_limit_per_minute=0)
 
 
+@pytest.fixture(scope="module")
+def guarded(server_bot: Assistant, serve: Serve) -> Iterator[Any]:
+    """ASSISTANT_API_TOKEN set: generated requests without it (or with another) are answered 401."""
+    settings = server_bot.settings.model_copy(update={"api_token": SecretStr("schema-token")})
+    schema = _schema(serve, Assistant(settings), rate_limit_per_minute=0)
+    yield next(schema).include(path_regex="^/v1/")
+    next(schema, None)  # stops the server
+
+
 # What the issue holds the schema to. Not "positive data acceptance": a schema-valid question can
 # still be refused with a documented 400 (empty once trimmed, a control character in it).
 WANTED = (
@@ -50,11 +62,12 @@ WANTED = (
 FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 
-def _check_every_route(schema: Any) -> None:
+def _check_every_route(schema: Any, at_least: int = 10) -> None:
     """Every operation's generated cases, each sent and validated; all failures reported together."""
     failures: dict[str, str] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 10, "every documented route is exercised"
+    assert len(operations) >= at_least, "every documented route is exercised"
+    assert {operation.label for operation in operations} >= OPENAI_ROUTES
     checks = REGISTERED.get_by_names(list(WANTED))  # the OpenAPI checks register once a schema loads
     assert len(checks) == len(WANTED), "schemathesis still has every check asked for"
     for operation in operations:
@@ -77,3 +90,7 @@ def test_with_rate_limiting(limited: Any) -> None:
 
 def test_without_rate_limiting(unlimited: Any) -> None:
     _check_every_route(unlimited)
+
+
+def test_openai_routes_with_an_api_token(guarded: Any) -> None:
+    _check_every_route(guarded, at_least=len(OPENAI_ROUTES))

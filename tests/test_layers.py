@@ -1,5 +1,5 @@
-"""Layers run one way: the core never imports the edge packages (web, LTI, insights), FastAPI,
-Gradio or the UI."""
+"""Layers run one way: the core never imports the edges (the web, LTI and insights packages,
+the MCP server), FastAPI, Gradio, the MCP SDK or the UI."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ EDGE = {"web", "lti", "insights"}  # packages at the HTTP edge, beside assistant
 CORE = sorted(
     ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
     for path in (ROOT / "assistant").rglob("*.py")
-    if not EDGE & set(path.relative_to(ROOT / "assistant").parts) and path.stem != "__main__"
+    if not EDGE & set(path.relative_to(ROOT / "assistant").parts)
+    and path.stem not in ("__main__", "mcp_server")
 )
 WEB_ONLY = (
     "gradio",
@@ -21,9 +22,11 @@ WEB_ONLY = (
     "starlette",
     "uvicorn",
     "ui",
+    "mcp",
     "assistant.web",
     "assistant.lti",
     "assistant.insights",
+    "assistant.mcp_server",
 )
 
 

@@ -9,11 +9,13 @@ Gradio::
     /healthz             index ready?                  /api/documents     the corpus, with anchors
     /api/collections/{name}/...  the same API for another collection (?collection=NAME on the pages)
     /api/admin/...       document management, with the admin token (see .admin)
+    /v1/chat/completions, /v1/models   OpenAI-compatible chat (see .openai_compat)
+    /mcp                 the MCP server over streamable HTTP (see .mcp_http)
 
 One module per concept: ``schemas`` (requests, responses), ``errors`` (statuses),
 ``runtime`` (each collection's readiness and recovery), ``security`` (origins, content
-policy), ``ratelimit``, ``documents``, ``streaming`` (SSE), ``routes``, ``admin`` and
-``app`` (the factory and ``serve``).
+policy), ``ratelimit``, ``documents``, ``streaming`` (SSE), ``routes``, ``admin``, ``openai_compat``,
+``mcp_http`` and ``app`` (the factory and ``serve``).
 """
 
 from .app import create_app, serve

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..chunking import document_sentences, paragraph_spans
+from ..citing import reading_link
 from ..models import Document
 from ..pipeline import Assistant
 from .errors import ApiError
 
 
 def document_summary(doc: Document, collection: str | None = None) -> dict[str, Any]:
-    query = f"?collection={collection}" if collection else ""
     return {
         "doc_id": doc.doc_id,
         "title": doc.title,
@@ -20,7 +20,7 @@ def document_summary(doc: Document, collection: str | None = None) -> dict[str, 
         "metadata": doc.metadata,
         "sha256": doc.sha256,
         "characters": len(doc.text),
-        "reading_view": f"/read/{doc.doc_id}{query}",
+        "reading_view": reading_link(doc.doc_id, collection=collection),
     }
 
 
