@@ -7,6 +7,7 @@ assistant docs list|add FILE...|remove DOC_ID...|reindex [DOC_ID...] [--collecti
 assistant collections
 assistant serve [--host 127.0.0.1] [--port 7860]
 assistant eval [--questions FILE] [--out DIR] [--min METRIC=VALUE ...]
+assistant grade ANSWERS [--format auto|ragas|...] [--out DIR] [--compare OTHER]
 """
 
 from __future__ import annotations
@@ -94,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score grounding on a question set")
     add_eval_arguments(evaluate)
     _common(evaluate)
+
+    from .grading.command import add_grade_arguments
+
+    grade = commands.add_parser("grade", help="grade another system's answers for grounding")
+    add_grade_arguments(grade)
+    _common(grade)
     return parser
 
 
@@ -246,6 +253,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_from_args(args, _assistant(args))
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .grading.command import run_from_args
+
+    library = _library(args)
+    return run_from_args(
+        args, library.settings, library.collection(args.collection or library.default).corpus_dir
+    )
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ask": cmd_ask,
     "chat": cmd_chat,
@@ -254,6 +270,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "collections": cmd_collections,
     "serve": cmd_serve,
     "eval": cmd_eval,
+    "grade": cmd_grade,
 }
 
 

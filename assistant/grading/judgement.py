@@ -78,6 +78,7 @@ class ItemGrade:
     question: str
     answer: str
     expected: str | None
+    reference: str | None
     refused: bool
     sources: list[dict[str, Any]]  # each source as given, with its alignment
     sentences: list[SentenceGrade]
@@ -126,6 +127,7 @@ class Judge:
             question=item.question,
             answer=item.answer,
             expected=item.expected,
+            reference=item.reference,
             refused=refused,
             sources=[_source_dict(s, a) for s, a in zip(item.sources, alignments, strict=True)],
             sentences=sentences,
