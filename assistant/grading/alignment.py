@@ -188,7 +188,7 @@ class Aligner:
         score, doc_id, start, end = best
         if score < self.min_fuzzy or len(folded) < _MIN_FUZZY_CHARS or end <= start:
             return Alignment("not_found", round(score, 1))
-        start, end = self._whole_words(doc_id, start, end)
+        start, end = self._best_window(folded, self.corpus.folded(doc_id).text, start, end)
         return self._located(
             "fuzzy", round(score, 1), doc_id, *self.corpus.folded(doc_id).span(start, end), claimed
         )
@@ -207,14 +207,23 @@ class Aligner:
         overlap = min(high, end) - max(low, start)
         return overlap > 0 and overlap / (max(high, end) - min(low, start)) >= 0.8
 
-    def _whole_words(self, doc_id: str, start: int, end: int) -> tuple[int, int]:
-        """A fuzzy span widened to whole words, so the source shown never cuts a word."""
-        text = self.corpus.folded(doc_id).text
-        while start > 0 and text[start - 1].isalnum():
-            start -= 1
-        while end < len(text) and text[end].isalnum():
-            end += 1
-        return start, end
+    def _best_window(self, wanted: str, text: str, start: int, end: int) -> tuple[int, int]:
+        """The span of whole words near the partial match that matches ``wanted`` best as a whole.
+
+        The partial match has the quote's length, so it may begin or end a few words off
+        (taking in the end of the sentence before); each nearby word boundary is tried.
+        """
+        reach = max(12, len(wanted) // 5)
+        starts = [
+            i for i in range(max(0, start - reach), min(len(text), start + reach)) if _word_start(text, i)
+        ]
+        ends = [i for i in range(max(0, end - reach), min(len(text), end + reach) + 1) if _word_end(text, i)]
+        best = (fuzz.ratio(wanted, text[start:end]), start, end)
+        for low in starts or [start]:
+            for high in ends or [end]:
+                if high > low:
+                    best = max(best, (fuzz.ratio(wanted, text[low:high]), low, high))
+        return best[1], best[2]
 
     def _located(
         self, status: Status, score: float, doc_id: str, start: int, end: int, claimed: tuple[int, int] | None
@@ -235,3 +244,11 @@ class Aligner:
             self.corpus.documents[doc_id].text[start:end],
             offsets,
         )
+
+
+def _word_start(text: str, index: int) -> bool:
+    return not text[index].isspace() and (index == 0 or text[index - 1].isspace())
+
+
+def _word_end(text: str, index: int) -> bool:
+    return index > 0 and not text[index - 1].isspace() and (index == len(text) or text[index].isspace())
