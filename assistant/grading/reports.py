@@ -138,8 +138,8 @@ def _source_cell(source: dict[str, Any] | None) -> str:
     if source["highlight"]:
         low, high = source["highlight"]
         body = f"{e(text[:low])}<mark>{e(text[low:high])}</mark>{e(text[high:])}"
-    else:
-        body = e(text)
+    else:  # no source of the answer lies in it: the corpus sentence nearest to the claim
+        body = f"<small>nearest:</small> {e(text)}"
     return f"{body}<br><small>{e(source['doc_id'])} · <code>#{e(source['anchor'])}</code></small>"
 
 
@@ -166,7 +166,7 @@ def _item_html(r: dict[str, Any]) -> str:
         "<th>source sentence (aligned part marked)</th><th>verdict</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         + (
-            f"<details><summary>{len(r['sources'])} sources</summary><ul>{sources}</ul></details>"
+            f"<details><summary>sources ({len(r['sources'])})</summary><ul>{sources}</ul></details>"
             if sources
             else ""
         )
