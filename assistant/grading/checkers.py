@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from .. import metrics
 from ..backends import make_chat_model, redact
@@ -116,7 +116,8 @@ class LLMJudge:
         if found is None:
             log.info("Judge reply without a verdict, taken as not stated: %r", str(reply.content)[:80])
             return "not_stated"
-        return "not_stated" if found.group(1).lower().startswith("not") else found.group(1).lower()  # type: ignore[return-value]
+        word = found.group(1).lower()
+        return "not_stated" if word.startswith("not") else cast(Label, word)
 
 
 # -- agreement with people -------------------------------------------------------------------
