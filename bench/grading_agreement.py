@@ -56,7 +56,7 @@ def main() -> None:
     if args.llm:
         judge = LLMJudge.from_settings(Settings.load(llm=args.llm))
         began = time.perf_counter()
-        results["llm"] = agreement(judge, pairs)
+        results["llm"] = agreement(judge, pairs, progress=True)
         rows.append(_row(judge.name, results["llm"], time.perf_counter() - began))
     table(
         f"Agreement with {len(pairs)} labelled pairs (accuracy of supported / not; kappa)",

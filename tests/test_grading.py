@@ -314,6 +314,9 @@ def test_grade_command_errors_are_one_line(tmp_path: Path, capsys: pytest.Captur
     bad.write_text("[]", encoding="utf-8")
     assert main(["grade", str(bad), "--corpus", str(ROOT / "corpus"), "--out", str(tmp_path)]) == 2
     assert "holds no records" in capsys.readouterr().err
+    judged = ["grade", str(DATA / "alce.json"), "--corpus", str(ROOT / "corpus"), "--checker", "llm"]
+    assert main(judged) == 2
+    assert "--checker llm needs a language-model back end: add --llm llamacpp" in capsys.readouterr().err
 
 
 # -- the pytest plugin ----------------------------------------------------------------------

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 from .. import metrics
 from ..backends import make_chat_model, redact
 from ..errors import BackendError, EvaluationError
+from ..evaluation.running import _progress_bar
 from ..grounding import LexicalSupport
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ JUDGE_INSTRUCTIONS = (
     "CONTRADICTED if the passage says the opposite,\n"
     "NOT_STATED if the passage does not say."
 )
+JUDGE_MAX_TOKENS = 16
 _VERDICT = re.compile(r"\b(supported|contradicted|not[ _]stated)\b", re.IGNORECASE)
 
 
@@ -86,7 +88,8 @@ class LLMJudge:
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMJudge:
         """The judge of the configured back end (``--llm`` / ``ASSISTANT_LLM``)."""
-        model, label = make_chat_model(settings)
+        # One word is all a verdict needs; a model that rambles on is cut short, not waited for.
+        model, label = make_chat_model(settings.model_copy(update={"llm_max_tokens": JUDGE_MAX_TOKENS}))
         return cls(model, label, settings)
 
     def label(self, premise: str, claim: str) -> Label:
@@ -201,7 +204,7 @@ def agreement(checker: Checker, pairs: Sequence[LabelledPair], *, progress: bool
     for number, pair in enumerate(pairs, start=1):
         scores.append(checker(pair.passage, pair.claim))
         if progress:
-            log.info("judged %d/%d pairs", number, len(pairs))
+            _progress_bar(number, len(pairs))
     result: dict[str, Any] = {
         "checker": checker.name,
         "threshold": checker.threshold,

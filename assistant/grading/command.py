@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import backends
 from ..config import Settings
+from ..errors import ConfigError
 from .alignment import MIN_FUZZY, Aligner, Corpus
 from .checkers import Checker, LexicalChecker, LLMJudge, agreement, load_pairs
 from .compare import compare, comparison_rows
@@ -37,6 +39,9 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
 
 def make_checker(kind: str, settings: Settings, threshold: float | None = None) -> Checker:
     if kind == "llm":
+        if settings.llm == backends.EXTRACTIVE:
+            others = "|".join(n for n in backends.names() if n != backends.EXTRACTIVE)
+            raise ConfigError(f"--checker llm needs a language-model back end: add --llm {others}.")
         return LLMJudge.from_settings(settings)
     return LexicalChecker(settings.min_support if threshold is None else threshold)
 
