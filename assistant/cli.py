@@ -8,6 +8,7 @@ assistant collections
 assistant serve [--host 127.0.0.1] [--port 7860]
 assistant mcp [--base-url URL]
 assistant eval [--questions FILE] [--out DIR] [--min METRIC=VALUE ...]
+assistant grade ANSWERS [--format auto|ragas|...] [--out DIR] [--compare OTHER]
 """
 
 from __future__ import annotations
@@ -117,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score grounding on a question set")
     add_eval_arguments(evaluate)
     _common(evaluate)
+
+    from .grading.command import add_grade_arguments
+
+    grade = commands.add_parser("grade", help="grade another system's answers for grounding")
+    add_grade_arguments(grade)
+    _common(grade)
     return parser
 
 
@@ -296,6 +303,15 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .grading.command import run_from_args
+
+    library = _library(args)
+    return run_from_args(
+        args, library.settings, library.collection(args.collection or library.default).corpus_dir
+    )
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "log": cmd_log,
     "ask": cmd_ask,
@@ -306,6 +322,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "mcp": cmd_mcp,
     "eval": cmd_eval,
+    "grade": cmd_grade,
 }
 
 
