@@ -17,14 +17,14 @@ WORST = 10  # failures shown in the Markdown and HTML reports
 def write_reports(report: dict[str, Any], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "report.json", out / "results.csv", out / "report.md", out / "report.html"]
-    paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False, default=_nan_safe), encoding="utf-8")
+    paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False, default=nan_safe), encoding="utf-8")
     _write_csv(report, paths[1])
     paths[2].write_text(markdown(report), encoding="utf-8")
     paths[3].write_text(html_page(report), encoding="utf-8")
     return paths
 
 
-def _nan_safe(value: Any) -> Any:
+def nan_safe(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else str(value)
 
 
@@ -56,7 +56,7 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
             )
 
 
-def _fmt(value: float | None) -> str:
+def fmt(value: float | None) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
 
 
@@ -66,8 +66,8 @@ def _summary_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, str]
     for name, stat in report["aggregates"].items():
         if name.startswith("latency.") and not name.startswith("latency.total"):
             continue
-        interval = f"[{_fmt(stat['ci_low'])}, {_fmt(stat['ci_high'])}]"
-        rows.append((name, _fmt(stat["value"]), interval, str(stat["n"]), _fmt(baseline.get(name))))
+        interval = f"[{fmt(stat['ci_low'])}, {fmt(stat['ci_high'])}]"
+        rows.append((name, fmt(stat["value"]), interval, str(stat["n"]), fmt(baseline.get(name))))
     return rows
 
 
@@ -76,7 +76,7 @@ def comparison_table(comparison: dict[str, Any]) -> tuple[list[str], list[list[s
     ran = [g for g in comparison["generators"] if "error" not in g]
     names = list(dict.fromkeys(name for g in ran for name in g["metrics"]))
     rows = [
-        [name, *(_fmt(g["metrics"][name]["value"]) if name in g["metrics"] else "–" for g in ran)]
+        [name, *(fmt(g["metrics"][name]["value"]) if name in g["metrics"] else "–" for g in ran)]
         for name in names
     ]
     rows.append(["seconds", *(f"{g['seconds']:.1f}" for g in ran)])
@@ -114,7 +114,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += ["| metric | value | 95% CI | n | naive baseline |", "|---|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in _summary_rows(report)]
     lines += ["", "## By kind of question", "", "| kind | questions | fully correct |", "|---|---|---|"]
-    lines += [f"| {k} | {v['questions']} | {_fmt(v['correct'])} |" for k, v in report["by_kind"].items()]
+    lines += [f"| {k} | {v['questions']} | {fmt(v['correct'])} |" for k, v in report["by_kind"].items()]
     if "comparison" in report:
         lines += ["", *_comparison_markdown(report["comparison"])]
     calibration = report.get("checker_calibration")
@@ -123,8 +123,8 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             "## Support checker calibration",
             "",
-            f"{calibration['pairs']} hand-labelled pairs: accuracy {_fmt(calibration['accuracy'])}, "
-            f"Cohen's kappa {_fmt(calibration['kappa'])} at threshold {calibration['threshold']}.",
+            f"{calibration['pairs']} hand-labelled pairs: accuracy {fmt(calibration['accuracy'])}, "
+            f"Cohen's kappa {fmt(calibration['kappa'])} at threshold {calibration['threshold']}.",
         ]
     lines += ["", f"## Worst failures (up to {WORST})", ""]
     for r in _worst(report):
@@ -157,11 +157,11 @@ def _comparison_html(comparison: dict[str, Any]) -> str:
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in comparison_notes(comparison))
     return (
         f"<h2>Generators compared</h2><p>The same {comparison['questions']} questions through each "
-        f"generator.</p>{_table(head, rows)}" + (f"<ul>{notes}</ul>" if notes else "")
+        f"generator.</p>{html_table(head, rows)}" + (f"<ul>{notes}</ul>" if notes else "")
     )
 
 
-def _plot(draw: Any) -> str:
+def plot_png(draw: Any) -> str:
     """Render a matplotlib figure to an inline PNG data URI (no files, no network)."""
     import matplotlib
 
@@ -192,10 +192,10 @@ def _plots(report: dict[str, Any]) -> list[tuple[str, str]]:
         axis.set_xlabel("total latency per question (ms)")
         axis.set_ylabel("questions")
 
-    return [("Support scores", _plot(support_hist)), ("Latency", _plot(latency_hist))]
+    return [("Support scores", plot_png(support_hist)), ("Latency", plot_png(latency_hist))]
 
 
-_STYLE = """
+STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 60rem;
        margin: 2rem auto; padding: 0 1rem; color: #1a202c; line-height: 1.5 }
 table { border-collapse: collapse; margin: 1rem 0 }
@@ -207,7 +207,7 @@ article { border-top: 1px solid #e2e8f0 }
 """
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
+def html_table(head: list[str], rows: list[list[str]]) -> str:
     e = html.escape
     header = "".join(f"<th>{e(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
@@ -234,12 +234,12 @@ def html_page(report: dict[str, Any]) -> str:
     if gate:
         verdict = "passed" if gate["passed"] else "FAILED – " + "; ".join(gate["problems"])
         status = f"<p class='gate {'ok' if gate['passed'] else 'bad'}'>Gate: {e(verdict)}</p>"
-    summary = _table(
+    summary = html_table(
         ["metric", "value", "95% CI", "n", "naive baseline"], [list(r) for r in _summary_rows(report)]
     )
-    kinds = _table(
+    kinds = html_table(
         ["kind", "questions", "fully correct"],
-        [[k, str(v["questions"]), _fmt(v["correct"])] for k, v in report["by_kind"].items()],
+        [[k, str(v["questions"]), fmt(v["correct"])] for k, v in report["by_kind"].items()],
     )
     plots = "".join(
         f"<figure><img src='{src}' alt='{e(title)} histogram'><figcaption>{e(title)}</figcaption></figure>"
@@ -255,7 +255,7 @@ def html_page(report: dict[str, Any]) -> str:
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Grounding evaluation</title><style>{_STYLE}</style></head><body>"
+        f"<title>Grounding evaluation</title><style>{STYLE}</style></head><body>"
         f"<h1>Grounding evaluation</h1><p>{meta}</p>{status}{summary}"
         f"<h2>By kind of question</h2>{kinds}{comparison}<h2>Distributions</h2>{plots}"
         f"<h2>Worst failures</h2>{failures}</body></html>\n"

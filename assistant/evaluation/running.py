@@ -42,7 +42,7 @@ def evaluate(
     results = []
     for number, record in enumerate(records, start=1):
         if progress:
-            _progress_bar(number, len(records))
+            progress_bar(number, len(records))
         try:
             answer = bot.ask(record.question, record.history)
         except QuestionError as exc:
@@ -53,7 +53,7 @@ def evaluate(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "git_commit": _git_commit(),
         "config": _config(bot),
-        "corpus": {d: _short_hash(t) for d, t in scorer.texts.items()},
+        "corpus": {d: short_hash(t) for d, t in scorer.texts.items()},
         "checker": getattr(bot.checker, "name", type(bot.checker).__name__),
         "questions": len(records),
         "aggregates": aggregate(results),
@@ -79,13 +79,13 @@ def _by_kind(results: list[QuestionResult]) -> dict[str, dict[str, float]]:
     }
 
 
-def _short_hash(text: str) -> str:
+def short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _config(bot: Assistant) -> dict[str, Any]:
     settings = bot.settings.model_dump(mode="json", exclude={"llm_api_key"})
-    return {"settings": settings, "hash": _short_hash(json.dumps(settings, sort_keys=True))}
+    return {"settings": settings, "hash": short_hash(json.dumps(settings, sort_keys=True))}
 
 
 def _git_commit() -> str | None:
@@ -98,7 +98,7 @@ def _git_commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def _progress_bar(done: int, total: int) -> None:
+def progress_bar(done: int, total: int) -> None:
     if not sys.stderr.isatty() and done % 10 and done != total:
         return  # in CI logs, a line every ten questions
     filled = int(30 * done / total)

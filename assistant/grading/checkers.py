@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 from .. import metrics
 from ..backends import make_chat_model, redact
 from ..errors import BackendError, EvaluationError
-from ..evaluation.running import _progress_bar
+from ..evaluation.running import progress_bar
 from ..grounding import LexicalSupport
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ def agreement(checker: Checker, pairs: Sequence[LabelledPair], *, progress: bool
     for number, pair in enumerate(pairs, start=1):
         scores.append(checker(pair.passage, pair.claim))
         if progress:
-            _progress_bar(number, len(pairs))
+            progress_bar(number, len(pairs))
     result: dict[str, Any] = {
         "checker": checker.name,
         "threshold": checker.threshold,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..evaluation.aggregates import stat
-from ..evaluation.running import _progress_bar, _short_hash
+from ..evaluation.running import progress_bar, short_hash
 from .alignment import Aligner
 from .checkers import Checker
 from .items import Item
@@ -32,7 +32,7 @@ def grade(
     grades = []
     for number, item in enumerate(items, start=1):
         if progress:
-            _progress_bar(number, len(items))
+            progress_bar(number, len(items))
         grades.append(judge.grade(item))
     corpus = aligner.corpus.documents
     return {
@@ -41,7 +41,7 @@ def grade(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "answers": answers,
         "format": fmt,
-        "corpus": {doc_id: _short_hash(doc.text) for doc_id, doc in corpus.items()},
+        "corpus": {doc_id: short_hash(doc.text) for doc_id, doc in corpus.items()},
         "checker": checker.name,
         "threshold": checker.threshold,
         "min_fuzzy": aligner.min_fuzzy,

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from ..reports import _STYLE, _fmt, _nan_safe, _plot, _table
+from ..reports import STYLE, fmt, html_table, nan_safe, plot_png
 from .compare import comparison_rows
 
 SHOWN = 300  # items in the HTML side-by-side view: failures first
@@ -45,7 +45,7 @@ def write_reports(report: dict[str, Any], out: Path) -> list[Path]:
             "graded.deepeval.json",
         )
     }
-    text = json.dumps(report, indent=2, ensure_ascii=False, default=_nan_safe)
+    text = json.dumps(report, indent=2, ensure_ascii=False, default=nan_safe)
     paths["report.json"].write_text(text, encoding="utf-8")
     _write_csv(report, paths["results.csv"])
     paths["report.md"].write_text(markdown(report), encoding="utf-8")
@@ -84,7 +84,7 @@ def _meta(report: dict[str, Any]) -> str:
 
 def _summary(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     rows = [
-        [name, _fmt(s["value"]), f"[{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]", str(s["n"])]
+        [name, fmt(s["value"]), f"[{fmt(s['ci_low'])}, {fmt(s['ci_high'])}]", str(s["n"])]
         for name, s in report["aggregates"].items()
     ]
     return ["metric", "value", "95% CI", "n"], rows
@@ -193,8 +193,8 @@ def _alignment_class(source: dict[str, Any]) -> str:
 def html_page(report: dict[str, Any]) -> str:
     """One offline page: the figures, a support histogram, and every answer beside its sources."""
     e = html.escape
-    summary = _table(*_summary(report))
-    behaviour = _table(*_behaviour(report)) if report["behaviour"] else ""
+    summary = html_table(*_summary(report))
+    behaviour = html_table(*_behaviour(report)) if report["behaviour"] else ""
     support = [s["support"] for r in report["results"] for s in r["sentences"] if s["verdict"] != "refusal"]
 
     def histogram(axis: Any) -> None:
@@ -202,17 +202,19 @@ def html_page(report: dict[str, Any]) -> str:
         axis.set_xlabel("support score of answer sentences")
         axis.set_ylabel("sentences")
 
-    plot = f"<figure><img src='{_plot(histogram)}' alt='Support score histogram'></figure>" if support else ""
+    plot = (
+        f"<figure><img src='{plot_png(histogram)}' alt='Support score histogram'></figure>" if support else ""
+    )
     comparison = ""
     if "comparison" in report:
-        comparison = "<h2>Compared</h2>" + _table(*comparison_rows(report["comparison"]))
+        comparison = "<h2>Compared</h2>" + html_table(*comparison_rows(report["comparison"]))
     ordered = sorted(report["results"], key=lambda r: r["passed"])
     shown = "".join(_item_html(r) for r in ordered[:SHOWN])
     more = f"<p>{len(ordered) - SHOWN} more in report.json.</p>" if len(ordered) > SHOWN else ""
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Grounding of answers</title><style>{_STYLE}{_GRADING_STYLE}</style></head><body>"
+        f"<title>Grounding of answers</title><style>{STYLE}{_GRADING_STYLE}</style></head><body>"
         f"<h1>Grounding of another system's answers</h1><p>{e(_meta(report))}</p>{summary}{behaviour}"
         f"<p>Alignment of quotes and contexts: {e(_counts(report['alignment']))}</p>{plot}{comparison}"
         f"<h2>Answers beside their sources</h2>{shown}{more}</body></html>\n"
