@@ -8,6 +8,7 @@ import html
 import io
 import json
 import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,27 +34,33 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
         "id", "kind", "answerable", "refused", "gold_quote_hit", "gold_recall", "token_f1",
         "citations", "unsupported_sentences", "total_ms", "failures", "question", "answer",
     ]  # fmt: skip
+    rows = (
+        [
+            r["id"],
+            r["kind"],
+            r["answerable"],
+            r["refused"],
+            r["gold_quote_hit"],
+            r["gold_recall"],
+            r["token_f1"],
+            len(r["citations"]),
+            sum(1 for s in r["sentences"] if not s["supported"]),
+            r["timings_ms"].get("total"),
+            "; ".join(r["failures"]),
+            r["question"],
+            r["answer"],
+        ]
+        for r in report["results"]
+    )
+    write_csv(path, columns, rows)
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A CSV file with a header row, in UTF-8, as spreadsheets and pandas read it."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
-        for r in report["results"]:
-            writer.writerow(
-                [
-                    r["id"],
-                    r["kind"],
-                    r["answerable"],
-                    r["refused"],
-                    r["gold_quote_hit"],
-                    r["gold_recall"],
-                    r["token_f1"],
-                    len(r["citations"]),
-                    sum(1 for s in r["sentences"] if not s["supported"]),
-                    r["timings_ms"].get("total"),
-                    "; ".join(r["failures"]),
-                    r["question"],
-                    r["answer"],
-                ]
-            )
+        writer.writerows(rows)
 
 
 def fmt(value: float | None) -> str:

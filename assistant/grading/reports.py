@@ -5,14 +5,13 @@ RAGAS and DeepEval form. Tables, plots, number formats and the page style are th
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from ..reports import STYLE, fmt, html_table, nan_safe, plot_png
+from ..reports import STYLE, fmt, html_table, nan_safe, plot_png, write_csv
 from .compare import comparison_rows
 
 SHOWN = 300  # items in the HTML side-by-side view: failures first
@@ -66,13 +65,11 @@ def _write_csv(report: dict[str, Any], path: Path) -> None:
         "uncited", "hallucinated", "misquoted", "offset_errors", "contexts_not_found", "failures",
         "question", "answer",
     ]  # fmt: skip
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        for r in report["results"]:
-            writer.writerow(
-                [*(r[c] for c in columns[:12]), "; ".join(r["failures"]), r["question"], r["answer"]]
-            )
+    rows = (
+        [*(r[c] for c in columns[:12]), "; ".join(r["failures"]), r["question"], r["answer"]]
+        for r in report["results"]
+    )
+    write_csv(path, columns, rows)
 
 
 def _meta(report: dict[str, Any]) -> str:
