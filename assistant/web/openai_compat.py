@@ -36,7 +36,7 @@ from ..errors import AssistantError, QuestionError
 from ..models import Answer, Message, StreamEvent
 from .errors import ApiError, describe_validation, status_of
 from .runtime import Runtimes
-from .schemas import MAX_HISTORY_MESSAGES, AskRequest
+from .schemas import MAX_HISTORY_MESSAGES, AskRequest, responses
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +142,6 @@ class ChatCompletion(BaseModel):
     answer_kind: str = Field(description="Extension: answer, refusal, greeting or request.")
 
 
-def _errors(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": OpenAIError, "description": text} for code, text in statuses.items()}
-
-
 LIMITED = {
     401: "ASSISTANT_API_TOKEN is set and the request did not send it as `Authorization: Bearer <token>`.",
     413: "The request body is over the size limit.",
@@ -158,7 +154,7 @@ CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "chat.completion.chunk (the last with `finish_reason` and the extension fields), then "
         "`data: [DONE]`.",
     },
-    **_errors(
+    **responses(
         {
             **LIMITED,
             400: "The body is not a valid request, its last message is not a user's text question, "
@@ -167,7 +163,8 @@ CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
             413: "The question is longer than the configured maximum, or the body is over the size limit.",
             500: "The collection's index could not be built.",
             503: "The collection's index is being built or checked; retry after Retry-After seconds.",
-        }
+        },
+        OpenAIError,
     ),
 }
 
@@ -232,7 +229,7 @@ def openai_router(runtimes: Runtimes) -> APIRouter:
         tags=["openai"],
         route_class=OpenAIRoute,
         dependencies=[Depends(authorised)],
-        responses=_errors(LIMITED),
+        responses=responses(LIMITED, OpenAIError),
     )
     started = int(time.time())
 
@@ -252,7 +249,9 @@ def openai_router(runtimes: Runtimes) -> APIRouter:
         """The models: one per collection, `reading:NAME`."""
         return ModelList(data=cards())
 
-    @router.get("/models/{model}", response_model=ModelCard, responses=_errors({404: "No such model."}))
+    @router.get(
+        "/models/{model}", response_model=ModelCard, responses=responses({404: "No such model."}, OpenAIError)
+    )
     def model(model: str) -> ModelCard:
         """One model (collection)."""
         collection_of(model)

@@ -45,9 +45,11 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-def responses(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """An OpenAPI ``responses`` table: each status answered with the error body and why."""
-    return {code: {"model": ErrorResponse, "description": text} for code, text in statuses.items()}
+def responses(
+    statuses: dict[int, str], body: type[BaseModel] = ErrorResponse
+) -> dict[int | str, dict[str, Any]]:
+    """An OpenAPI ``responses`` table: each status answered with the error ``body`` and why."""
+    return {code: {"model": body, "description": text} for code, text in statuses.items()}
 
 
 # Answered by the middleware in front of every /api/ route.
