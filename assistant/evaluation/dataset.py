@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     pass
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # The essay's development set ships with the package, so `assistant eval` works from a wheel too.
 DEFAULT_QUESTIONS = bundled("devset") / "dev_questions.jsonl"
@@ -46,22 +49,30 @@ class SupportPair(BaseModel):
 
 
 def load_jsonl(path: Path, model: type[BaseModel]) -> list[Any]:
+    return read_jsonl(path, model.model_validate_json)
+
+
+def read_jsonl(path: Path, parse: Callable[[str], T], what: str = "") -> list[T]:
+    """Each non-blank line of a JSON Lines file through ``parse``; an error names the file and
+    the line (and, from a pydantic model, the field). ``what`` names the records in errors."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"Cannot read {path}: {exc}") from None
+        raise EvaluationError(f"Cannot read {what + ' ' if what else ''}{path}: {exc}") from None
     records = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            records.append(model.model_validate_json(line))
+            records.append(parse(line))
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(p) for p in problem["loc"]) or "line"
             raise EvaluationError(f"{path}:{number}: {where}: {problem['msg']}") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvaluationError(f"{path}:{number}: {exc}") from None
     if not records:
-        raise EvaluationError(f"{path} holds no records.")
+        raise EvaluationError(f"{path} holds no {what or 'records'}.")
     return records
 
 

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from .. import metrics
 from ..backends import make_chat_model, redact
-from ..errors import BackendError, EvaluationError
+from ..errors import BackendError
+from ..evaluation.dataset import read_jsonl
 from ..evaluation.running import progress_bar
 from ..grounding import LexicalSupport
 
@@ -139,34 +140,22 @@ class LabelledPair:
 def load_pairs(path: Path) -> list[LabelledPair]:
     """Labelled pairs: ``{id, text, claim, passage, label, kind}`` per line; the older
     ``{id, sentence, passage, supported}`` pairs of ``devset/`` are read too."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"Cannot read labelled pairs {path}: {exc}") from None
-    pairs = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record: dict[str, Any] = json.loads(line)
-            label = record.get("label") or ("supported" if record["supported"] else "not_stated")
-            if label not in LABELS:
-                raise ValueError(f"label {label!r} is not one of {', '.join(LABELS)}")
-            pairs.append(
-                LabelledPair(
-                    id=str(record["id"]),
-                    text=str(record.get("text", "essay")),
-                    claim=str(record.get("claim") or record["sentence"]),
-                    passage=str(record["passage"]),
-                    label=label,
-                    kind=str(record.get("kind", "copied")),
-                )
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise EvaluationError(f"{path}:{number}: {exc}") from None
-    if not pairs:
-        raise EvaluationError(f"{path} holds no labelled pairs.")
-    return pairs
+    return read_jsonl(path, _pair, "labelled pairs")
+
+
+def _pair(line: str) -> LabelledPair:
+    record: dict[str, Any] = json.loads(line)
+    label = record.get("label") or ("supported" if record["supported"] else "not_stated")
+    if label not in LABELS:
+        raise ValueError(f"label {label!r} is not one of {', '.join(LABELS)}")
+    return LabelledPair(
+        id=str(record["id"]),
+        text=str(record.get("text", "essay")),
+        claim=str(record.get("claim") or record["sentence"]),
+        passage=str(record["passage"]),
+        label=label,
+        kind=str(record.get("kind", "copied")),
+    )
 
 
 def _scores(predicted: Sequence[bool], pairs: Sequence[LabelledPair]) -> dict[str, Any]:
