@@ -73,6 +73,16 @@ def _texts(record: Record, *names: str) -> list[str]:
     return []
 
 
+def _objects(record: Record, name: str, *fields: str, required: bool = True) -> list[Record]:
+    """The list of objects in field ``name``; one not required may be absent (no objects).
+    ``fields`` name what the objects hold, for the error."""
+    value = record.get(name) if required else record.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        shape = f"{{{', '.join(fields)}}} " if fields else ""
+        raise _Bad(f"{name!r} must be a list of {shape}objects")
+    return value
+
+
 def _expected(record: Record) -> Expected | None:
     for holder in (record, record.get("metadata"), record.get("additional_metadata")):
         if not isinstance(holder, dict):
@@ -130,9 +140,7 @@ def read_deepeval(record: Record, fallback_id: str) -> list[Item]:
 
 
 def read_alce(record: Record, fallback_id: str) -> list[Item]:
-    docs = record.get("docs")
-    if not isinstance(docs, list) or not all(isinstance(d, dict) for d in docs):
-        raise _Bad("'docs' must be a list of {title, text} objects")
+    docs = _objects(record, "docs", "title", "text")
     sources = [Source(_text(d, "text", "sent"), "context", doc=d.get("title")) for d in docs]
     return [
         Item(
@@ -149,9 +157,7 @@ def read_alce(record: Record, fallback_id: str) -> list[Item]:
 
 
 def read_ragchecker(record: Record, fallback_id: str) -> list[Item]:
-    retrieved = record.get("retrieved_context") or []
-    if not isinstance(retrieved, list) or not all(isinstance(d, dict) for d in retrieved):
-        raise _Bad("'retrieved_context' must be a list of {doc_id, text} objects")
+    retrieved = _objects(record, "retrieved_context", "doc_id", "text", required=False)
     sources = [Source(_text(d, "text"), "context", doc=d.get("doc_id")) for d in retrieved]
     return [
         Item(
@@ -178,9 +184,7 @@ def _content_text(content: Any) -> str:
 
 def read_openai_chat(record: Record, fallback_id: str) -> list[Item]:
     """One item per assistant turn that follows a user turn; tool results in between are contexts."""
-    messages = record.get("messages")
-    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-        raise _Bad("'messages' must be a list of {role, content} objects")
+    messages = _objects(record, "messages", "role", "content")
     base = _id(record, fallback_id)
     items: list[Item] = []
     question: str | None = None
@@ -263,9 +267,7 @@ def _request_question(request: Any) -> str:
 
 def read_contract(record: Record, fallback_id: str) -> list[Item]:
     """This project's answer contract; markers are renumbered 1..k if the file skips numbers."""
-    citations = record.get("citations") or []
-    if not isinstance(citations, list) or not all(isinstance(c, dict) for c in citations):
-        raise _Bad("'citations' must be a list of objects")
+    citations = _objects(record, "citations", required=False)
     ordered = sorted(citations, key=lambda c: int(c.get("marker", 0)))
     number = {int(c.get("marker", 0)): i for i, c in enumerate(ordered, start=1)}
     answer = _MARKER_NUMBER.sub(
