@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from itertools import cycle
 from pathlib import Path
 from typing import Any
@@ -191,14 +192,26 @@ def report(result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    return command(argv, __doc__, "load", run, report)
+
+
+def command(
+    argv: list[str] | None,
+    doc: str,
+    name: str,
+    runner: Callable[[int, float], dict[str, Any]],
+    reporter: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """The command line of a benchmark that loads the server: ``--clients`` for ``--seconds``
+    (ten minutes at most); its figures are printed and written as ``name``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args(argv)
     quiet()
-    result = run(args.clients, min(args.seconds, 600.0))
-    report(result)
-    write_results("load", result)
+    result = runner(args.clients, min(args.seconds, 600.0))
+    reporter(result)
+    write_results(name, result)
     return result
 
 

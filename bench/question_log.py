@@ -8,13 +8,12 @@ tests/test_question_log.py.)
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench import load
-from bench.common import questions, quiet, table, target, targets_table, write_results
+from bench.common import questions, table, target, targets_table
 
 
 def run(clients: int, seconds: float) -> dict[str, Any]:
@@ -66,15 +65,7 @@ def report(result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    args = parser.parse_args(argv)
-    quiet()
-    result = run(args.clients, min(args.seconds, 600.0))
-    report(result)
-    write_results("question_log", result)
-    return result
+    return load.command(argv, __doc__, "question_log", run, report)
 
 
 if __name__ == "__main__":
