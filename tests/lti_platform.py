@@ -14,9 +14,12 @@ page framing the tool, for the browser test).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -220,6 +223,22 @@ class LtiPlatform:
 
     def _registered(self) -> bool:
         return bool(self.tool)
+
+
+@contextmanager
+def served_platform(
+    serve: Callable[..., AbstractContextManager[str]], folder: Path
+) -> Iterator[tuple[LtiPlatform, Path]]:
+    """A platform served on 127.0.0.1, and a tool configuration (``folder/lti.json``, keys in
+    ``folder/keys``) that registers it; the tool's URL is the caller's to set on the platform."""
+    platform = LtiPlatform()
+    with serve(platform.app(), wait_ready=False) as base:
+        platform.base = base + "/"
+        config = folder / "lti.json"
+        config.write_text(
+            json.dumps({"platforms": [platform.tool_registration()], "key_dir": str(folder / "keys")})
+        )
+        yield platform, config
 
 
 class FormParser(HTMLParser):

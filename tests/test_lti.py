@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from assistant import Assistant
 from assistant.web import create_app
 from tests.browser_fixtures import CHROMIUM, CHROMIUM_FLAGS, DESKTOP
-from tests.lti_platform import CLIENT_ID, LtiPlatform, form_of
+from tests.lti_platform import CLIENT_ID, LtiPlatform, form_of, served_platform
 from tests.server_fixtures import SCREENSHOTS
 
 pytest_plugins = ["tests.server_fixtures", "tests.browser_fixtures"]
@@ -41,13 +41,7 @@ def lti(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Setup]:
     folder = tmp_path_factory.mktemp("lti")
-    platform = LtiPlatform()
-    with serve(platform.app(), wait_ready=False) as platform_base:
-        platform.base = platform_base + "/"
-        config = folder / "lti.json"
-        config.write_text(
-            json.dumps({"platforms": [platform.tool_registration()], "key_dir": str(folder / "keys")})
-        )
+    with served_platform(serve, folder) as (platform, config):
         settings = server_bot.settings.model_copy(
             update={"lti_config": config, "admin_token": SecretStr(ADMIN_TOKEN)}
         )

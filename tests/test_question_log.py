@@ -22,7 +22,7 @@ from assistant.cli import main
 from assistant.insights.log import Entry, QuestionLog
 from assistant.web import create_app
 from tests.browser_fixtures import DESKTOP
-from tests.lti_platform import LtiPlatform
+from tests.lti_platform import served_platform
 from tests.server_fixtures import PROJECT_DIR, SCREENSHOTS
 
 pytest_plugins = ["tests.server_fixtures", "tests.browser_fixtures"]
@@ -54,13 +54,7 @@ def run(
 ) -> Iterator[Run]:
     folder = tmp_path_factory.mktemp("question-log")
     url = f"sqlite:///{folder / 'questions.db'}"
-    platform = LtiPlatform()
-    with serve(platform.app(), wait_ready=False) as platform_base:
-        platform.base = platform_base + "/"
-        config = folder / "lti.json"
-        config.write_text(
-            json.dumps({"platforms": [platform.tool_registration()], "key_dir": str(folder / "k")})
-        )
+    with served_platform(serve, folder) as (platform, config):
         settings = server_bot.settings.model_copy(
             update={"lti_config": config, "question_log": url, "admin_token": SecretStr("insight-admin")}
         )
