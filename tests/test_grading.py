@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from assistant.cli import main
+from assistant.errors import EvaluationError
 from assistant.grading import (
     Aligner,
     Corpus,
@@ -221,6 +222,14 @@ def test_labelled_pairs_cover_several_texts_and_paraphrases() -> None:
     assert len({p.text for p in pairs}) >= 5
     assert {p.label for p in pairs} == {"supported", "contradicted", "not_stated"}
     assert sum(p.kind == "paraphrase" for p in pairs) >= 100
+
+
+@pytest.mark.parametrize("line", ["[1]", "3", '{"id": "x", "claim": "c", "passage": "p", "label": "maybe"}'])
+def test_a_bad_labelled_pair_names_its_line(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"id": "a", "claim": "c", "passage": "p", "label": "supported"}\n' + line + "\n")
+    with pytest.raises(EvaluationError, match=r"pairs.jsonl:2: "):
+        load_pairs(path)
 
 
 def test_lexical_threshold_is_fitted_with_each_text_held_out() -> None:

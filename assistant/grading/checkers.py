@@ -144,7 +144,9 @@ def load_pairs(path: Path) -> list[LabelledPair]:
 
 
 def _pair(line: str) -> LabelledPair:
-    record: dict[str, Any] = json.loads(line)
+    record = json.loads(line)
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, found {type(record).__name__}")
     label = record.get("label") or ("supported" if record["supported"] else "not_stated")
     if label not in LABELS:
         raise ValueError(f"label {label!r} is not one of {', '.join(LABELS)}")
