@@ -143,10 +143,13 @@ def _local(settings: Settings) -> tuple[BaseChatModel, str]:
         path = Path(settings.llm_model).expanduser()
     else:  # joined from the installed wheels on first use, its sha256 checked
         path = local_model.fetch(settings.model_cache_dir)
-    from .local_llm import LocalChat
+    from .local_llm import LocalChat, default_threads
 
     model = LocalChat(
-        model_path=str(path), temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens
+        model_path=str(path),
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,
+        threads=settings.llm_threads or default_threads(),
     )
     model.load()  # a bad file is reported now, not on the first question
     return model, f"local:{path.name}"

@@ -229,13 +229,7 @@ class LLMGenerator(Generator):
         was done (``model``).
         """
         began = time.perf_counter() if began is None else began
-        verifier = Verifier(
-            passages,
-            self.checker,
-            min_support=self.settings.min_support,
-            max_quotes=min(2, self.settings.max_quotes),
-            refusal=self.prompts.refusal,
-        )
+        verifier = self._verifier(passages)
         live = LiveVerifier(verifier.check)
         first_verified: float | None = None
         try:
@@ -264,6 +258,15 @@ class LLMGenerator(Generator):
         if first_verified is not None and draft.generator == self.name:
             draft.timings_ms["first_verified"] = round((first_verified - began) * 1000, 2)
         yield draft
+
+    def _verifier(self, passages: Sequence[Passage]) -> Verifier:
+        return Verifier(
+            passages,
+            self.checker,
+            min_support=self.settings.min_support,
+            max_quotes=min(2, self.settings.max_quotes),
+            refusal=self.prompts.refusal,
+        )
 
     def _decide(self, request: Request, verification: Verification) -> Draft:
         checked = verification.checked

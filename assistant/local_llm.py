@@ -14,6 +14,7 @@ log-probabilities (see :mod:`assistant.composed` for what it judges).
 from __future__ import annotations
 
 import math
+import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -24,6 +25,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
 
 from .errors import BackendError
 from .llm import as_dict, message_text
@@ -31,13 +33,28 @@ from .local_model import INSTALL
 
 TOP_LOGPROBS = 10  # the first token's alternatives read by ``judge``
 
-_SERVERS: dict[tuple[str, int], Any] = {}  # (path, n_ctx) -> xllamacpp.Server
+_SERVERS: dict[tuple[str, int, int], Any] = {}  # (path, n_ctx, threads) -> xllamacpp.Server
 _LOAD_LOCK = threading.Lock()
 
 
-def load_server(path: Path, n_ctx: int, threads: int = -1) -> Any:
+def default_threads() -> int:
+    """One thread per core the process may use, less one (at least one).
+
+    llama.cpp's threads wait for each other at every step, so one that loses its core stalls
+    them all: on 2 cores shared with the assistant's own work (and here with other people's),
+    2 threads generated 0.8-1.3 tokens/s where 1 thread generated 4.3-5.7 (README, "The local
+    model"). The core left free serves retrieval, the web server and everyone else.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def load_server(path: Path, n_ctx: int, threads: int) -> Any:
     """The ``xllamacpp.Server`` for this file, loaded on first use (about 3 s for 1.1 GB)."""
-    key = (str(path), n_ctx)
+    key = (str(path), n_ctx, threads)
     with _LOAD_LOCK:
         if key not in _SERVERS:
             try:
@@ -68,7 +85,7 @@ class LocalChat(BaseChatModel):
     temperature: float = 0.0
     max_tokens: int = 400
     n_ctx: int = 4096
-    threads: int = -1  # llama.cpp's default: one per core
+    threads: int = Field(default_factory=default_threads)
     seed: int = 0
 
     @property
