@@ -6,7 +6,8 @@ passages do not answer. Here the extractive selector does the reading: the model
 only the few sentences it chose to quote (usually one to three), numbered, and asked to
 answer from them. Every sentence it writes is verified as usual, but only against the
 sentence it cites, so what survives says no more than the quotes shown with it. When the
-extractive answer refuses, the model is not asked at all.
+extractive answer refuses, the model is not asked at all, and follow-ups are rewritten by
+the rules, not the model (a second call per question, not measured to help).
 
 :func:`answerability` is the second job: the model's probability that a few sentences
 answer a question, read from the log-probabilities of its first token ("Yes" or "No").
@@ -27,7 +28,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from .generation import Draft, ExtractiveGenerator, Quote, Request
 from .llm import LLMGenerator
 from .local_llm import LocalChat
-from .models import Passage
+from .models import Message, Passage
 from .prompts import Prompts
 from .verification import Verifier
 
@@ -110,6 +111,11 @@ class ComposedGenerator(LLMGenerator):
             title=title,
         )
         return [SystemMessage(content=system), HumanMessage(content=user)]
+
+    def rewrite_followup(self, question: str, history: Sequence[Message]) -> str | None:
+        """None: the rules rewrite follow-ups. A model rewrite would cost a second model call
+        (seconds on two cores) before retrieval, and it has not been measured to help."""
+        return None
 
     def answerability(self, request: Request) -> float | None:
         """The model's P(the best candidates answer ``request``), or None if it is not a local model."""

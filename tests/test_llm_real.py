@@ -145,15 +145,19 @@ def test_answerability_prefers_the_question_the_sentences_answer(local: Assistan
     assert generator.answerability(request) == pytest.approx(answered, abs=0.05)
 
 
-def test_local_follow_up_rewrite_is_a_question_or_nothing(local: Assistant) -> None:
-    generator = local.generator
-    assert isinstance(generator, LLMGenerator)
+def test_local_follow_ups_are_rewritten_by_the_rules(local: Assistant) -> None:
+    """The model is not asked to rewrite a follow-up (a second call per question): the rules
+    resolve it, and the model answers the standalone question from the quotes."""
     history = [
         Message("user", "What does the author mean by human security?"),
         Message("assistant", "Human security is about the security of individuals and communities. [1]"),
     ]
-    rewritten = generator.rewrite_followup("And how would that change the armed forces?", history)
-    assert rewritten is None or (rewritten.strip().endswith("?") and "\n" not in rewritten)
+    generator = local.generator
+    assert isinstance(generator, ComposedGenerator)
+    assert generator.rewrite_followup("And how would that change the armed forces?", history) is None
+    answer = local.ask("And how would that change the armed forces?", history)
+    assert "human security" in answer.standalone_question.lower()
+    assert_verified_or_fallen_back(local, answer)
 
 
 # -- the openai back end against llama.cpp's own HTTP server ----------------------------------
