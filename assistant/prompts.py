@@ -7,6 +7,11 @@ Jinja2 templates rendered with ``StrictUndefined``:
 - ``answer.j2`` (must use ``question`` and ``passages``; may use ``title``, ``refusal``,
   ``max_sentences``, ``original_question``): the user message with the numbered passages.
 - ``rewrite.j2`` (must use ``question`` and ``history``; may use ``title``): follow-up rewriting.
+- ``compose_system.j2`` (may use ``title``, ``refusal``, ``max_sentences``) and ``compose.j2``
+  (must use ``question`` and ``evidence``; may use ``title``, ``original_question``): the
+  ``local`` back end's answer, written from the few sentences the extractive selector chose.
+- ``answerable.j2`` (must use ``question`` and ``evidence``; may use ``title``): the yes/no
+  question whose answer's probability judges whether those sentences answer at all.
 - ``refusal.txt`` (plain text): the sentence the model is told to answer with when the
   passages do not answer; seeing it, the assistant falls back to the extractive answer.
 
@@ -53,6 +58,11 @@ TEMPLATES: dict[str, Spec] = {
         frozenset({"title", "refusal", "max_sentences", "original_question"}),
     ),
     "rewrite.j2": Spec(frozenset({"question", "history"}), frozenset({"title"})),
+    # The local model's jobs (assistant.composed): short prompts over the sentences the
+    # extractive selector chose, the fixed instructions first so llama.cpp caches them.
+    "compose_system.j2": Spec(frozenset(), frozenset({"title", "refusal", "max_sentences"})),
+    "compose.j2": Spec(frozenset({"question", "evidence"}), frozenset({"title", "original_question"})),
+    "answerable.j2": Spec(frozenset({"question", "evidence"}), frozenset({"title"})),
 }
 REFUSAL_FILE = "refusal.txt"
 

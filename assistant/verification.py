@@ -210,7 +210,11 @@ class Verifier:
         min_support: float,
         max_quotes: int = 2,
         refusal: str = "",
+        uncited_cites_all: bool = False,
     ) -> None:
+        """``uncited_cites_all``: a sentence that cites no valid passage is checked against them
+        all (for a prompt of a few single sentences, where that is as strict as a citation)."""
+        self.uncited_cites_all = uncited_cites_all
         self.passages = list(passages)
         self.checker = checker
         self.min_support = min_support
@@ -220,6 +224,8 @@ class Verifier:
     def check(self, sentence: ParsedSentence) -> CheckedSentence:
         valid = tuple(n for n in sentence.markers if 1 <= n <= len(self.passages))
         invalid = tuple(n for n in sentence.markers if n not in valid)
+        if not valid and self.uncited_cites_all:
+            valid = tuple(range(1, len(self.passages) + 1))
         hedge = refusal_like(sentence.text) or is_refusal_text(sentence.text, self.refusal)
         if not valid:
             return CheckedSentence(sentence.text, (), invalid, (), 0.0, "uncited", hedge)

@@ -16,7 +16,7 @@ from assistant.errors import BackendError, ConfigError
 from assistant.evaluation import generator_names
 from assistant.web import AskRequest
 
-BUILT_IN = ("extractive", "llamacpp", "openai", "ollama")
+BUILT_IN = ("extractive", "local", "llamacpp", "openai", "ollama")
 
 
 def _fake(settings: Settings) -> tuple[FakeListChatModel, str]:

@@ -9,7 +9,6 @@ with an admin token.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from assistant.verification import FLAG
 from assistant.web import create_app
 
 from .browser_fixtures import CHROMIUM, DESKTOP, Tabs
+from .llm_fixtures import require_local_model
 from .server_fixtures import CORPUS_DIR, GatedModel, llm_assistant
 
 if TYPE_CHECKING:
@@ -740,21 +740,16 @@ def test_the_first_words_of_a_model_answer_show_before_it_finishes(
 
 
 @pytest.mark.llm
-@pytest.mark.skipif(
-    not os.environ.get("ASSISTANT_TEST_LLM_BASE_URL"),
-    reason="needs an OpenAI-compatible server in ASSISTANT_TEST_LLM_BASE_URL (.ci/run starts one)",
-)
-def test_openai_backend_in_the_browser(tabs: Tabs, essay_index: Path, serve: Serve) -> None:
-    """`ASSISTANT_LLM=openai` against llama.cpp's server with the shipped SmolLM2, as `make run` would
-    serve it: whatever the weak model writes, the chat shows verified sentences with their quotes,
-    or the extractive answer with a notice saying why."""
+def test_local_backend_in_the_browser(tabs: Tabs, essay_index: Path, serve: Serve) -> None:
+    """`ASSISTANT_LLM=local` (the model `make llm` installs), as `make run` would serve it: whatever
+    the model writes, the chat shows verified sentences with their quotes, or the extractive
+    answer with a notice saying why."""
+    require_local_model()
     bot = Assistant(
         corpus_dir=CORPUS_DIR,
         index_dir=essay_index,
-        llm="openai",
-        llm_base_url=os.environ["ASSISTANT_TEST_LLM_BASE_URL"],
-        llm_model="smollm2",
-        llm_timeout=180,  # generous, as in test_llm_real: CI machines are small and busy
+        llm="local",
+        llm_timeout=240,  # generous, as in test_llm_real: CI machines are small and busy
     )
     with serve(create_app(bot=bot)) as base:
         page = open_chat(tabs, base)

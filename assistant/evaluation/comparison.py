@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import backends
+from .. import backends, metrics
 from ..errors import AssistantError
 
 if TYPE_CHECKING:
@@ -122,6 +122,9 @@ def backend_metrics(results: list[dict[str, Any]], label: str) -> dict[str, dict
     ``llm.unverified_sentence_rate``: of the sentences the model wrote, the share its cited
     passages do not support (removed, flagged, or the reason for a fallback), over the answers
     that were verified (``Answer.verification``; not a model refusal, failure or timeout).
+    ``latency.first_verified_p50_ms``: over the model's own answers, the median time from the
+    question to the first of its sentences that survived verification (retrieval, then the
+    generator's ``first_verified``), what a reader of the streamed answer waits for.
     """
     unverified = []
     for result in results:
@@ -129,9 +132,15 @@ def backend_metrics(results: list[dict[str, Any]], label: str) -> dict[str, dict
         if counts is not None:
             supported = counts["supported"]
             unverified += [1.0] * (counts["sentences"] - supported) + [0.0] * supported
+    first = [
+        r["timings_ms"].get("retrieve", 0.0) + r["timings_ms"]["first_verified"]
+        for r in results
+        if "first_verified" in r["timings_ms"]
+    ]
     return {
         "llm.fallback_rate": stat([float(r["generator"] != label) for r in results]),
         "llm.unverified_sentence_rate": stat(unverified),
+        "latency.first_verified_p50_ms": stat(first, lambda v: metrics.percentile(v, 50)),
     }
 
 
