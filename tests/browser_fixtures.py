@@ -31,7 +31,10 @@ DESKTOP = {"width": 1280, "height": 900}
 LOCAL = re.compile(r"^(http://127\.0\.0\.1:\d+/|data:|blob:|about:|chrome-error:)")
 
 
-@pytest.fixture(scope="session")
+# One browser a module, not a session: Playwright's sync API keeps an event loop running in the
+# main thread while it is open, and the asyncio tests of later modules (LangChain's async suite,
+# the MCP client) cannot start theirs beside it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)

@@ -20,6 +20,7 @@ CONTRACT_KEYS = {
     "verification",
     "fallback",
     "kind",
+    "premise_corrected",
 }
 
 
