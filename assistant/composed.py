@@ -30,7 +30,6 @@ from .llm import LLMGenerator
 from .local_llm import LocalChat
 from .models import Message, Passage
 from .prompts import Prompts
-from .verification import Verifier
 
 MAX_COMPOSED_SENTENCES = 3
 
@@ -72,6 +71,10 @@ def answerability(
 class ComposedGenerator(LLMGenerator):
     """Writes the answer from the sentences the extractive selector chose; see the module."""
 
+    # A sentence that forgets its [n] is checked against the quoted sentences themselves: they
+    # are all the model was given, so the verdict (and the quote it earns) is the same as cited.
+    uncited_cites_all = True
+
     def stream(self, request: Request) -> Iterator[str | Draft]:
         began = time.perf_counter()
         extractive = self.extractive.generate(request)
@@ -82,18 +85,6 @@ class ComposedGenerator(LLMGenerator):
         # Each [n] is one quoted sentence: verification may take its quote from that sentence only.
         passages = [Passage(replace(q.chunk, sentences=(q.sentence,)), q.score) for q in evidence]
         yield from self._verified(request, passages, self._compose(request, evidence), began)
-
-    def _verifier(self, passages: Sequence[Passage]) -> Verifier:
-        """A sentence that forgets its [n] is checked against the quoted sentences themselves: they
-        are all the model was given, so the verdict (and the quote it earns) is the same as cited."""
-        return Verifier(
-            passages,
-            self.checker,
-            min_support=self.settings.min_support,
-            max_quotes=min(2, self.settings.max_quotes),
-            refusal=self.prompts.refusal,
-            uncited_cites_all=True,
-        )
 
     def _compose(self, request: Request, evidence: Sequence[Quote]) -> list[BaseMessage]:
         title = self._title([])

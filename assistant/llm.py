@@ -169,6 +169,8 @@ def message_text(message: BaseMessage) -> str:
 class LLMGenerator(Generator):
     """Writes the answer with a chat model, then keeps only what the cited passages support."""
 
+    uncited_cites_all = False  # a sentence that cites nothing valid is "uncited", never supported
+
     def __init__(
         self,
         settings: Settings,
@@ -266,6 +268,7 @@ class LLMGenerator(Generator):
             min_support=self.settings.min_support,
             max_quotes=min(2, self.settings.max_quotes),
             refusal=self.prompts.refusal,
+            uncited_cites_all=self.uncited_cites_all,
         )
 
     def _decide(self, request: Request, verification: Verification) -> Draft:
