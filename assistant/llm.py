@@ -59,7 +59,32 @@ _LOADED: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}  # (path, n_ctx)
 _LOAD_LOCK = threading.Lock()
 
 
-class LlamaCppChat(BaseChatModel):
+class InProcessChat(BaseChatModel):
+    """A GGUF file's chat model run in this process; subclasses stream (``_stream``), and the
+    whole reply is the streamed pieces joined."""
+
+    model_path: str
+    temperature: float = 0.0
+    max_tokens: int = 400
+    n_ctx: int = 4096
+    seed: int = 0
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(message_text(c.message) for c in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+class LlamaCppChat(InProcessChat):
     """A GGUF model run in-process through ``llama_cpp.Llama.create_chat_completion``.
 
     The chat template comes from the GGUF file. One model is loaded per (path, context
@@ -68,21 +93,12 @@ class LlamaCppChat(BaseChatModel):
     Generation stops with ``TimeoutError`` once ``timeout`` seconds have passed.
     """
 
-    model_path: str
-    temperature: float = 0.0
-    max_tokens: int = 400
-    n_ctx: int = 4096
     timeout: float = 30.0
-    seed: int = 0
     repeat_penalty: float = 1.1
 
     @property
     def _llm_type(self) -> str:
         return "llamacpp-in-process"
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model_path": self.model_path, "temperature": self.temperature, "max_tokens": self.max_tokens}
 
     def load(self) -> tuple[Any, threading.Lock]:
         """The ``llama_cpp.Llama`` for this file, loaded on first use, and the lock guarding it."""
@@ -135,16 +151,6 @@ class LlamaCppChat(BaseChatModel):
                     yield chunk
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"llama.cpp did not finish within {self.timeout:g} s")
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text = "".join(message_text(c.message) for c in self._stream(messages, stop, run_manager, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
 def as_dict(message: BaseMessage) -> dict[str, str]:

@@ -22,13 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from pydantic import Field
 
 from .errors import BackendError
-from .llm import as_dict, message_text
+from .llm import InProcessChat, as_dict
 from .local_model import INSTALL
 
 TOP_LOGPROBS = 10  # the first token's alternatives read by ``judge``
@@ -78,23 +77,14 @@ def load_server(path: Path, n_ctx: int, threads: int) -> Any:
         return _SERVERS[key]
 
 
-class LocalChat(BaseChatModel):
+class LocalChat(InProcessChat):
     """Chat completions from a GGUF file in-process (``xllamacpp``); greedy by default."""
 
-    model_path: str
-    temperature: float = 0.0
-    max_tokens: int = 400
-    n_ctx: int = 4096
     threads: int = Field(default_factory=default_threads)
-    seed: int = 0
 
     @property
     def _llm_type(self) -> str:
         return "xllamacpp-in-process"
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model_path": self.model_path, "temperature": self.temperature, "max_tokens": self.max_tokens}
 
     def load(self) -> Any:
         return load_server(Path(self.model_path), self.n_ctx, self.threads)
@@ -154,16 +144,6 @@ class LocalChat(BaseChatModel):
                     yield piece
         finally:
             cancel.set()
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text = "".join(message_text(c.message) for c in self._stream(messages, stop, run_manager, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     def judge(self, messages: Sequence[BaseMessage], yes: str = "yes", no: str = "no") -> float:
         """P(``yes``) against P(``no``) as the model's first answer token, from its log-probabilities.
