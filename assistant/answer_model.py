@@ -12,13 +12,11 @@ development text; the same command scores each text with a fit that never saw it
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 
 from .errors import ConfigError
 from .signals import QUESTION_FEATURES, SENTENCE_FEATURES
@@ -72,43 +70,6 @@ class Logistic:
             tuple(float(b) for b in beta[:-1]),
             float(beta[-1]),
         )
-
-
-def fit_ranking(
-    features: tuple[str, ...], groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = L2
-) -> Logistic:
-    """A model that ranks each question's candidates: the weights maximise the softmax
-    likelihood of the gold sentences among their own question's candidates (a conditional
-    logit, fitted with L-BFGS), then a bias and scale map the score to a probability (Platt),
-    so it reads like :meth:`Logistic.fit`'s. Pooled, a question with many near-gold candidates
-    would weigh more than one with a single clear answer; here each question counts once."""
-    rows = np.vstack([r for r, _ in groups])
-    labels = np.concatenate([lab for _, lab in groups])
-    mean, scale = rows.mean(axis=0), rows.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    ranked = [((r - mean) / scale, lab > 0) for r, lab in groups if (lab > 0).any()]
-
-    def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
-        total, gradient = 0.5 * l2 * float(beta @ beta), l2 * beta
-        for x, gold in ranked:
-            z = x @ beta
-            e = np.exp(z - z.max())
-            total -= float(np.log(e[gold].sum()) - np.log(e.sum()))
-            gradient = gradient - (e[gold] / e[gold].sum()) @ x[gold] + (e / e.sum()) @ x
-        return total, gradient
-
-    beta = minimize(loss, np.zeros(rows.shape[1]), jac=True, method="L-BFGS-B").x
-    score = ((rows - mean) / scale) @ beta
-    platt = Logistic.fit(("score",), score[:, None], labels, l2=0.0)
-    a = platt.weights[0] / platt.scale[0]
-    bias = platt.bias - platt.weights[0] * platt.mean[0] / platt.scale[0]
-    return Logistic(
-        features,
-        tuple(float(m) for m in mean),
-        tuple(float(v) for v in scale),
-        tuple(float(a * b) for b in beta),
-        float(bias),
-    )
 
 
 @dataclass(frozen=True)
