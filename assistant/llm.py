@@ -73,6 +73,14 @@ class InProcessChat(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_path": self.model_path, "temperature": self.temperature, "max_tokens": self.max_tokens}
 
+    @staticmethod
+    def _piece(delta: str, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
+        """One streamed piece of the reply, announced to LangChain's callbacks."""
+        piece = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+        if run_manager:
+            run_manager.on_llm_new_token(delta, chunk=piece)
+        return piece
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -145,10 +153,7 @@ class LlamaCppChat(InProcessChat):
             for part in parts:
                 delta = part["choices"][0].get("delta", {}).get("content")
                 if delta:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                    if run_manager:
-                        run_manager.on_llm_new_token(delta, chunk=chunk)
-                    yield chunk
+                    yield self._piece(delta, run_manager)
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"llama.cpp did not finish within {self.timeout:g} s")
 

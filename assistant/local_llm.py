@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import Field
 
@@ -138,10 +138,7 @@ class LocalChat(InProcessChat):
                     raise value
                 delta = _delta(value)
                 if delta:
-                    piece = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                    if run_manager:
-                        run_manager.on_llm_new_token(delta, chunk=piece)
-                    yield piece
+                    yield self._piece(delta, run_manager)
         finally:
             cancel.set()
 
