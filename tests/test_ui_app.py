@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from types import SimpleNamespace
@@ -52,9 +53,24 @@ class RecordingBot:
         yield StreamEvent("final", answer=answer)
 
 
+@dataclass
+class ObservedCollection:
+    """A collection as the app serves it, keeping what it is told of each finished answer."""
+
+    bot: Any
+    observed: list[tuple[str, float]] = field(default_factory=list)
+
+    def ready(self) -> bool:
+        return True
+
+    def observe(self, answer: Answer, latency_ms: float) -> None:
+        self.observed.append((answer.question, latency_ms))
+
+
 def test_the_chat_passes_the_chosen_documents_and_back_end_to_ask() -> None:
     bot = RecordingBot()
-    chat = Chat(bot, Anchors(), ready=lambda: True)  # type: ignore[arg-type]
+    served = ObservedCollection(bot)
+    chat = Chat(served, Anchors())
     *_, (box, _, turns, sources, markdown, download) = chat.ask("How?", [], ["p", "q"], "extractive")
     *_, (_, retried, _, _, _) = chat.retry(turns, [], None)  # the last question again, in its place
     assert bot.asked == [
@@ -63,12 +79,15 @@ def test_the_chat_passes_the_chosen_documents_and_back_end_to_ask() -> None:
     ]
     assert box == "" and "p. 2 · paragraph 1" in sources and "(Penguins, p. 2, paragraph 1)" in markdown
     assert len(retried) == 1
+    # Each finished answer is told to the app once (its question log), the retried one too.
+    assert [question for question, _ in served.observed] == ["How?", "How?"]
+    assert all(latency >= 0 for _, latency in served.observed)
     assert download["visible"] and 'download="answer-1-how.md"' in download["value"]
 
 
 def test_an_answer_shows_its_first_sentence_before_its_last(bot: Assistant) -> None:
     """The chat draws each sentence as the assistant's stream yields it, the sources with it."""
-    views = list(Chat(bot, Anchors(), ready=lambda: True).answer("What is defensive deterrence?", []))
+    views = list(Chat(Direct(bot), Anchors()).answer("What is defensive deterrence?", []))
     chat, turns, *_ = views[-1]
     sentences = turns[-1]["answer"]["sentences"]
     assert len(sentences) >= 2 and 'class="qa-answer"' in chat[-1]["content"]

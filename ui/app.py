@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from html import escape
@@ -140,6 +141,9 @@ class Served(Protocol):
 
     def ready(self) -> bool: ...
 
+    def observe(self, answer: Answer, latency_ms: float) -> None:
+        """Told of each finished answer (the app's question log, when one is configured)."""
+
 
 @dataclass(frozen=True)
 class Direct:
@@ -148,14 +152,18 @@ class Direct:
     bot: Assistant
     ready: Callable[[], bool] = lambda: True
 
+    def observe(self, answer: Answer, latency_ms: float) -> None:
+        """Nothing observes a UI built without the app."""
+
 
 class Chat:
     """The conversation's event handlers for one collection, bound to its shared assistant."""
 
-    def __init__(self, bot: Assistant, anchors: Anchors, ready: Callable[[], bool]) -> None:
-        self.bot = bot
+    def __init__(self, served: Served, anchors: Anchors) -> None:
+        self.served = served
+        self.bot = served.bot
         self.anchors = anchors
-        self.ready = ready
+        self.ready = served.ready
 
     def ask(
         self,
@@ -208,6 +216,7 @@ class Chat:
         drafted = ""
         sentences: list[dict[str, Any]] = []
         citations: list[dict[str, Any]] = []
+        started = time.perf_counter()
         try:
             events = self.bot.ask_stream(
                 question, _history(turns), documents=documents or None, generator=generator
@@ -224,6 +233,7 @@ class Chat:
                     )
                     yield self.view([*turns, _turn(question, answer=partial, streaming=True)])
                 elif event.answer is not None:
+                    self.served.observe(event.answer, (time.perf_counter() - started) * 1000)
                     yield self.view([*turns, _turn(question, answer=event.answer.to_dict())])
         except AssistantError as exc:
             log.warning("Question not answered: %s", exc)
@@ -335,7 +345,7 @@ class Page:
     def chat(self, name: str) -> Chat:
         served = self.serve(name)
         collection = None if name == self.library.default else name
-        return Chat(served.bot, Anchors(collection=collection), served.ready)
+        return Chat(served, Anchors(collection=collection))
 
     def documents(self, name: str) -> list[DocumentInfo]:
         """The collection's documents, or none while they cannot be read (the page still works)."""
@@ -585,7 +595,7 @@ def build_ui(
         )
         gr.HTML(FOOTER, elem_id="qa-footer", js_on_load=None)
         served = page.serve(default)
-        _api_endpoint(served.bot, served.ready)
+        _api_endpoint(served)
 
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
     return demo
@@ -799,17 +809,20 @@ def _header(infos: Sequence[DocumentInfo], name: str, default: str) -> str:
     )
 
 
-def _api_endpoint(bot: Assistant, ready: Callable[[], bool]) -> None:
+def _api_endpoint(served: Served) -> None:
     """``/ask`` for ``gradio_client``: the same answer contract as ``POST /api/ask``."""
 
     def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
         """Answer a question about the documents: text with [n] markers and the exact quotations."""
-        if not ready():
+        if not served.ready():
             raise gr.Error(NOT_READY)
+        started = time.perf_counter()
         try:
-            return bot.ask(question, history=history or []).to_dict()
+            answer = served.bot.ask(question, history=history or [])
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
+        served.observe(answer, (time.perf_counter() - started) * 1000)
+        return answer.to_dict()
 
     gradio_api(ask, api_name="ask")
 

@@ -162,6 +162,11 @@ class Runtime:
         if self.observer is not None:
             self.observer(self.name, answer, (time.perf_counter() - started) * 1000, session)
 
+    def observe(self, answer: Answer, latency_ms: float) -> None:
+        """An answer the chat page streamed itself (it has no session: its asker is anonymous)."""
+        if self.observer is not None:
+            self.observer(self.name, answer, latency_ms, None)
+
     @contextlib.contextmanager
     def _store_failures(self) -> Iterator[None]:
         """A store that fails (not one that is busy: 503 as it is) becomes 503 and a recovery."""
