@@ -97,6 +97,9 @@ class Question:
     info: QuestionInfo
     weights: dict[str, float]  # content stem -> idf (the unseen idf, halved, for words the corpus lacks)
     names: tuple[tuple[str, ...], ...]  # each name as the stems the text would use
+    # How much each name tells, by its idf against a word used once (1.0): a narrator's or a
+    # hero's name in every other line hardly singles out the sentence that answers.
+    name_weights: tuple[float, ...]
     unknown: tuple[str, ...]  # the names (as in ``info.names``) that the corpus never uses
     unseen: float  # idf share of the question's stems that the corpus never uses
 
@@ -123,7 +126,11 @@ def read_question(
     }
     unknown = tuple(n for n, parts in resolved.items() if not all(source.idf(p) is not None for p in parts))
     total = sum(weights.values()) or 1.0
-    return Question(info, weights, tuple(resolved.values()), unknown, missing / total)
+    name_weights = tuple(
+        float(np.mean([min((source.idf(p) or unseen_idf) / unseen_idf, 1.0) for p in parts]))
+        for parts in resolved.values()
+    )
+    return Question(info, weights, tuple(resolved.values()), name_weights, unknown, missing / total)
 
 
 def coverage(question: Question, present: set[str]) -> float:
@@ -132,11 +139,17 @@ def coverage(question: Question, present: set[str]) -> float:
     return sum(w for s, w in question.weights.items() if s in present) / total
 
 
-def _names_share(question: Question, present: set[str]) -> float:
-    """The share of the question's names the text holds (1 when it names nothing)."""
+def names_share(question: Question, present: set[str]) -> float:
+    """The share of the question's names the text holds, each missing name counting by what it
+    tells (1 when it names nothing)."""
     if not question.names:
         return 1.0
-    return sum(all(p in present for p in name) for name in question.names) / len(question.names)
+    missing = [
+        weight
+        for name, weight in zip(question.names, question.name_weights, strict=True)
+        if not all(p in present for p in name)
+    ]
+    return 1.0 - sum(missing) / len(question.names)
 
 
 def sentence_matrix(
@@ -173,7 +186,7 @@ def sentence_matrix(
                 c.passage_score,
                 c.dense - best_dense,
                 c.lexical - best_lexical,
-                _names_share(question, set(stems(text))),
+                names_share(question, set(stems(text))),
                 float(given),
                 float(bool(expects) and not given),
                 float(c.sentence.index == 1),
@@ -216,7 +229,7 @@ def question_vector(
             best.lexical,
             question.unseen,
             len(question.unknown) / len(question.names) if question.names else 0.0,
-            1.0 - _names_share(question, passage),
+            1.0 - names_share(question, passage),
             float(expected_missing),
             coverage(question, passage),
             float(source.unrelated_pair(question.info.text) is not None),

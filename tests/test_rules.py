@@ -17,6 +17,7 @@ from assistant.lexical import expand_aliases, names
 from assistant.models import Message
 from assistant.profile import Profile, heading_examples, load_profile
 from assistant.questions import analyse, gives_expected, stance_of
+from assistant.signals import names_share, read_question
 
 
 @pytest.mark.parametrize(
@@ -246,3 +247,26 @@ def test_follow_up_rewrite(earlier: str, question: str, standalone: str, more: b
     history = [Message("user", earlier), Message("assistant", "An answer. [1]")]
     result = rewrite(question, history)
     assert (result.question, result.wants_more) == (standalone, more)
+
+
+class Vocabulary:
+    """The corner of a retriever that reading a question needs: idf per stem (None: never used)."""
+
+    def __init__(self, idf: dict[str, float]) -> None:
+        self._idf = idf
+
+    def idf(self, stem: str) -> float | None:
+        return self._idf.get(stem)
+
+    def unseen_idf(self) -> float:
+        return 6.0
+
+
+def test_a_name_in_every_other_line_hardly_singles_out_a_sentence() -> None:
+    """A narrator's or hero's name (low idf) missing from a sentence costs it little; a rare one, a lot."""
+    source = Vocabulary({"holm": 1.5, "pragu": 6.0, "citi": 4.0})
+    question = read_question(analyse("From which city did Holmes come to Prague?"), source, {})  # type: ignore[arg-type]
+    without_hero = names_share(question, {"pragu", "citi"})
+    without_place = names_share(question, {"holm", "citi"})
+    assert names_share(question, {"holm", "pragu"}) == 1.0
+    assert without_place < 0.6 < without_hero < 1.0
