@@ -24,6 +24,7 @@ from assistant.web import create_app
 from tests.browser_fixtures import DESKTOP
 from tests.lti_platform import served_platform
 from tests.server_fixtures import PROJECT_DIR, SCREENSHOTS
+from tests.test_ui_accessibility import audit
 
 pytest_plugins = ["tests.server_fixtures", "tests.browser_fixtures"]
 
@@ -172,6 +173,7 @@ def test_insight_page_in_a_browser(run: Run, browser: Browser) -> None:
         expect(page.locator("h1")).to_contain_text("What students ask about")
         expect(page.locator("#gaps + table tbody tr").first).to_be_visible()
         assert page.locator(".heat li").count() > 10
+        audit(page, "the insight page")  # axe-core: WCAG A/AA, as the chat's pages are
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "insights.png"), full_page=True)
     finally:
