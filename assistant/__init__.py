@@ -7,6 +7,9 @@ print(answer.answer)          # sentences with [n] markers
 answer.citations[0].quote     # the exact sentence of the essay
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .config import Settings
 from .errors import (
     AssistantError,
@@ -19,9 +22,26 @@ from .errors import (
     QuestionError,
     QuestionTooLongError,
 )
-from .grounding import support
 from .models import Answer, AnswerSentence, Citation, Document, Message, StreamEvent
-from .pipeline import Assistant
+
+# The assistant and its grounding pull in the embedding model's stack, Chroma and the index
+# (about a second): they load on first use, so a light import (a submodule, the pytest plugin
+# the package registers in every test session) does not pay for them. The settings module is
+# imported above, eagerly, for its side effect: nothing phones home.
+_LAZY = {"Assistant": ".pipeline", "support": ".grounding"}
+
+if TYPE_CHECKING:
+    from .grounding import support
+    from .pipeline import Assistant
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Answer",

@@ -334,7 +334,7 @@ def test_grade_command_errors_are_one_line(tmp_path: Path, capsys: pytest.Captur
 def test_pytest_plugin_is_registered() -> None:
     """Installed, the package offers the plugin to every pytest run (no ``-p`` needed)."""
     plugins = {e.name: e.value for e in entry_points(group="pytest11")}
-    assert plugins.get("assistant-grading") == "assistant.grading.pytest_plugin"
+    assert plugins.get("assistant-grading") == "assistant.pytest_plugin"
 
 
 def test_assert_grounded_fails_readably_in_a_users_suite(pytester: pytest.Pytester) -> None:

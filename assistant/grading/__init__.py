@@ -4,10 +4,11 @@ Import another tool's answer file (:mod:`.formats`), align every quote, citation
 retrieved context with the corpus to the character (:mod:`.alignment`), judge each
 sentence as ALCE does and check the expected behaviour (:mod:`.judgement`, with a
 pluggable support checker from :mod:`.checkers`), and write the reports and exports
-(:mod:`.reports`). :mod:`.pytest_plugin` offers the same as ``assert_grounded`` in tests.
+(:mod:`.reports`). :mod:`.asserting` offers the same as ``assert_grounded`` in tests.
 """
 
 from .alignment import Aligner, Alignment, Corpus
+from .asserting import assert_grounded
 from .checkers import Checker, LabelledPair, LexicalChecker, LLMJudge, agreement, load_pairs
 from .formats import FORMAT_NAMES, READERS, detect, read_answers, read_records
 from .grader import grade
@@ -30,6 +31,7 @@ __all__ = [
     "SentenceGrade",
     "Source",
     "agreement",
+    "assert_grounded",
     "detect",
     "grade",
     "load_pairs",

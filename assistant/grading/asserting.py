@@ -1,7 +1,8 @@
-"""A pytest plugin (entry point ``pytest11``): ``assert_grounded`` on any system's output.
+"""``assert_grounded`` on any system's output, for test suites.
 
-With the package installed, every test suite has the ``assert_grounded`` fixture; it
-can also be imported (``from assistant.grading.pytest_plugin import assert_grounded``)::
+With the package installed, every test suite has the ``assert_grounded`` fixture
+(:mod:`assistant.pytest_plugin`); it can also be imported
+(``from assistant.grading import assert_grounded``)::
 
     def test_bot_cites_the_reading(assert_grounded):
         reply = my_rag_bot("What does the essay say about realism?")   # any system
@@ -16,7 +17,7 @@ sentence beside the nearest source sentence, and every quote the corpus does not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,3 @@ def explain(grade: ItemGrade, checker: Checker) -> str:
                 f"found at {alignment['start']}-{alignment['end']}: {source['text']!r}"
             )
     return "\n".join(lines)
-
-
-@pytest.fixture(name="assert_grounded")
-def _assert_grounded_fixture() -> Callable[..., ItemGrade]:
-    """:func:`assert_grounded` as a fixture, so a test needs no import."""
-    return assert_grounded
