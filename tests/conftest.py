@@ -16,7 +16,7 @@ from assistant import Assistant
 
 # The browser tests import names from their fixture plugin before pytest loads it as one; its
 # assertions are rewritten only if pytest knows this first (else it warns, and they are plain).
-pytest.register_assert_rewrite("tests.browser_fixtures")
+pytest.register_assert_rewrite("tests.browser_fixtures", "tests.postgres_fixtures")
 
 ROOT = Path(__file__).resolve().parent.parent
 ESSAY = ROOT / "corpus" / "values-in-foreign-policy.txt"

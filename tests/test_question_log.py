@@ -1,6 +1,7 @@
 """The opt-in question log and the insight page: a scripted run of a few hundred questions through
 the served API (some launched over LTI by a real platform), then the log, its export and purge,
-its retention, and the page instructors and the admin see."""
+its retention, and the page instructors and the admin see; each with the log on SQLite and on a
+real PostgreSQL server (tests/postgres_fixtures.py; more in tests/test_question_log_postgres.py)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ from assistant.insights.log import Entry, QuestionLog
 from assistant.web import create_app
 from tests.browser_fixtures import DESKTOP
 from tests.lti_platform import served_platform
+from tests.postgres_fixtures import BACKENDS, database_url
 from tests.server_fixtures import PROJECT_DIR, SCREENSHOTS
 from tests.test_ui_accessibility import audit
 
-pytest_plugins = ["tests.server_fixtures", "tests.browser_fixtures"]
+pytest_plugins = ["tests.server_fixtures", "tests.browser_fixtures", "tests.postgres_fixtures"]
 
 ADMIN = {"Authorization": "Bearer insight-admin"}
 ROUNDS = 5  # the development set's 58 standalone questions, five times: 290 questions
@@ -47,14 +49,16 @@ class Run:
     learner: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def run(
+    request: pytest.FixtureRequest,
     server_bot: Assistant,
     serve: Callable[..., AbstractContextManager[str]],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Run]:
+    """The scripted run, once with the log on SQLite and once on a real PostgreSQL server."""
     folder = tmp_path_factory.mktemp("question-log")
-    url = f"sqlite:///{folder / 'questions.db'}"
+    url = database_url(request, folder)
     with served_platform(serve, folder) as (platform, config):
         settings = server_bot.settings.model_copy(
             update={"lti_config": config, "question_log": url, "admin_token": SecretStr("insight-admin")}
@@ -112,16 +116,15 @@ def test_export_and_purge_from_the_command_line(
     assert run.log.count() == len(table)
 
 
-def test_retention_is_enforced_on_start(run: Run, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'retained.db'}"
-    log = QuestionLog(url, retention_days=30)
+def test_retention_is_enforced_on_start(log_url: str) -> None:
+    log = QuestionLog(log_url, retention_days=30)
     old = Entry("default", "anon-x", "q", False, "", False, [], "extractive", 1.0)
     log.record(Entry(**{**old.__dict__, "asked_at": datetime.now(UTC) - timedelta(days=40)}))
     log.record(old)
     log.start()
     log.flush()
     log.close()
-    reopened = QuestionLog(url, retention_days=30)
+    reopened = QuestionLog(log_url, retention_days=30)
     reopened.start()  # the 40-day-old row goes
     assert reopened.count() == 1
     reopened.close()

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import numpy as np
 
 from ..lexical import content_words
+from .schema import as_utc
 
 SIMILAR = 0.62  # cosine similarity at which two questions count as the same topic (MiniLM)
 TOP = 12
@@ -48,7 +49,7 @@ def analyse(rows: Sequence[dict[str, Any]], encode: Callable[[list[str]], np.nda
             cited[place] += 1
     days: dict[date, list[int]] = {}
     for row in rows:
-        day = _day(row["asked_at"])
+        day = as_utc(row["asked_at"]).date()  # days in UTC, whatever the database's zone
         days.setdefault(day, [0, 0])
         days[day][0] += 1
         days[day][1] += int(bool(row["refused"]))
@@ -99,7 +100,3 @@ def groups(questions: list[str], encode: Callable[[list[str]], np.ndarray], top:
 def _label(questions: list[str]) -> str:
     counts = Counter(w for q in questions for w in dict.fromkeys(content_words(q, drop_frame=True)))
     return " · ".join(word for word, _ in counts.most_common(3)) or "(no content words)"
-
-
-def _day(moment: datetime) -> date:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).date()

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..config import Settings
 from ..errors import ConfigError
 from ..models import Answer
-from .schema import questions
+from .schema import as_utc, questions
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +77,12 @@ class Entry:
         )
 
 
-def migrate(url: str) -> None:
-    """Bring the database's schema up to the newest migration."""
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database's schema up to the newest migration (or to ``revision``)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 class QuestionLog:
@@ -191,18 +191,13 @@ class QuestionLog:
         if writer is not None:
             writer.writeheader()
         for row in self.rows():
-            row["asked_at"] = _utc(row["asked_at"]).isoformat()
+            row["asked_at"] = as_utc(row["asked_at"]).isoformat()
             if writer is not None:
                 writer.writerow({**row, "cited": json.dumps(row["cited"], ensure_ascii=False)})
             else:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1
         return count
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; the log writes UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def open_log(settings: Settings) -> QuestionLog:

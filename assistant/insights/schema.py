@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
@@ -20,6 +22,13 @@ questions = Table(
     Column("reason", String(40), nullable=False, default=""),  # answer kind or fallback when refused
     Column("premise_corrected", Boolean, nullable=False, default=False),
     Column("cited", JSON, nullable=False),  # [{"doc_id", "anchor", "paragraph", "quote"}]
-    Column("generator", String(60), nullable=False),
+    # Text: the LLM fallback's label names the model, of any length (PostgreSQL enforces VARCHAR's).
+    Column("generator", Text, nullable=False),
     Column("latency_ms", Float, nullable=False),
 )
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``asked_at`` as read back, in UTC: SQLite hands back naive datetimes (the log writes UTC);
+    PostgreSQL aware ones in the session's time zone, which need not be UTC."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
