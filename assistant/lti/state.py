@@ -42,7 +42,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..errors import ConfigError
 
-
 STATE_SECONDS = 600.0  # from login to launch: a slow LMS page and a person's click fit easily
 MAX_PENDING = 100_000  # bounded: a flood of logins cannot grow the table without end
 NONCE_SECONDS_MAX = 24 * 3600.0  # a used nonce is kept until its token's expiry, at most this long
