@@ -60,11 +60,11 @@ def cookie_secret(request: Request, state: str) -> str:
 
 
 def from_own_page(request: Request) -> bool:
-    """Whether a POST comes from a page of this tool, by what every current browser sends with it
-    (Sec-Fetch-Site, Origin). A client that sends neither is no browser another site can steer."""
+    """Whether a POST comes from a page of this tool, by what browsers send with it: Sec-Fetch-Site
+    where they send it, else Origin. A client that sends neither is no browser another site steers."""
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site != "same-origin":
-        return False
+    if site is not None:
+        return site == "same-origin"
     origin = request.headers.get("origin")
     if origin is not None:
         ours = urlsplit(str(request.base_url))

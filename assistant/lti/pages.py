@@ -21,13 +21,13 @@ STORAGE_SCRIPT = '<script src="../ui-static/lti-storage.js" defer></script>'
 BASE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'"
 
 
-def page(title: str, body: str, *, root: str = "../", head: str = "") -> str:
+def page(title: str, body: str, *, root: str = "../", head: str = "", referrer: str = "no-referrer") -> str:
     return f"""<!doctype html>
 <html lang="en" data-theme="auto">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="{referrer}">
 <title>{escape(title)}</title>
 {STYLE.format(root=root)}
 {head}
@@ -153,10 +153,11 @@ def storage_response(
 <noscript><p>The assistant needs JavaScript here.</p>{_new_window_link(new_window)}</noscript>
 </div>{post}"""
     csp = f"{BASE_CSP}; script-src 'self'; form-action 'self'; frame-ancestors {frame_ancestors}"
-    # Referrer-Policy same-origin, not no-referrer: under no-referrer a browser sends "Origin: null"
+    # Referrer policy same-origin, not no-referrer: under no-referrer a browser sends "Origin: null"
     # with the form's POST, and /lti/verify checks that it comes from this origin.
     headers = {"Content-Security-Policy": csp, "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
-    return HTMLResponse(page("Opening the reading assistant", body, head=STORAGE_SCRIPT), headers=headers)
+    html = page("Opening the reading assistant", body, head=STORAGE_SCRIPT, referrer="same-origin")
+    return HTMLResponse(html, headers=headers)
 
 
 def _new_window_link(url: str) -> str:
