@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from assistant import Assistant
+from assistant.errors import ConfigError
 from assistant.lti.state import SqlStateStore, default_url
 from tests.lti_platform import LtiPlatform, served_platform
 from tests.server_fixtures import CORPUS_DIR, HOST, free_port, subprocess_server
@@ -200,3 +201,11 @@ def test_two_workers_racing_for_one_launch_accept_it_once(two_workers: tuple[Lti
         with ThreadPoolExecutor(2) as pool:
             statuses = sorted(r.status_code for r in pool.map(lambda f: f.post(), copies))
         assert statuses == [303, 400]
+
+
+def test_a_store_that_cannot_be_opened_says_which_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ASSISTANT_LTI_STATE_STORE") as raised:
+        SqlStateStore(f"sqlite:///{tmp_path}/no/such/folder/state.db")
+    assert "unable to open database file" in str(raised.value)
+    with pytest.raises(ConfigError, match="cannot be opened"):
+        SqlStateStore("nosuchdatabase://somewhere")

@@ -179,9 +179,6 @@ class SqlStateStore:
             return False
         return True
 
-    def close(self) -> None:
-        self.engine.dispose()
-
 
 def default_url(key_dir: Path) -> str:
     """A SQLite file beside the tool's key, shared by every worker on this machine; made 0600
