@@ -117,12 +117,12 @@ def _tool_router(lti: Lti) -> APIRouter:
         target = params.get("target_link_uri", launch_url)
         if not _same_origin(target, launch_url):
             raise LtiError(400, "The login is malformed", "Its target_link_uri is not this tool.")
-        storage_target = params.get(binding.STORAGE_TARGET, "")
+        storage_target = params.get(binding.STORAGE_TARGET, "")[:200]  # a frame name, as the store keeps it
         bound_by: Binding = "storage" if storage_target else "cookie"
         issued = lti.states.issue(
             platform.issuer,
             bound_by,
-            storage_target=storage_target[:200],
+            storage_target=storage_target,
             login=binding.login_to_repeat(params),
         )
         query = {
