@@ -101,6 +101,8 @@ class Settings(BaseSettings):
 
     # LTI 1.3 (assistant.lti): a JSON or TOML file of platform registrations; without it, no LTI route exists.
     lti_config: Path | None = None
+    # Where every worker keeps LTI logins in flight (a SQLAlchemy URL); default: SQLite in the LTI key_dir.
+    lti_state_store: str | None = None
     # The question log (assistant.insights): a SQLAlchemy URL, e.g. sqlite:///questions.db; off when unset.
     question_log: str | None = None
     question_log_retention_days: int = Field(default=180, ge=1, le=36_500)

@@ -8,7 +8,14 @@ needs ``pkg_resources``, which current setuptools no longer has).
 
 Routes: ``/start?hint=JSON`` (a course page's link: the login initiation), ``/authorize`` (the
 platform's OIDC endpoint), ``/jwks``, ``/deep-link-return`` and ``/course?hint=JSON`` (a course
-page framing the tool, for the browser test).
+page framing the tool, for the browser tests).
+
+A hint with ``"storage": true`` makes the platform offer its storage (LTI Client Side postMessages):
+the login names ``lti_storage_target``, and the course page holds the frame that answers
+``lti.put_data`` / ``lti.get_data`` (``/storage-frame``, on the platform's own origin, as Canvas's
+``post_message_forwarding`` frame is). ``lti1p3platform`` has no client side, so this module
+writes that frame's script, after the spec: it answers only the registered tool's origin, keeps
+each tool origin's keys apart, and replies to the sender's origin with the request's message id.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -38,6 +45,7 @@ DEPLOYMENT_ID = "deployment-1"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+STORAGE_FRAME = "post_message_forwarding"  # the frame name Canvas gives its storage frame
 
 
 def new_key() -> tuple[str, str]:
@@ -72,10 +80,14 @@ class PlatformConfig(LTI1P3PlatformConfAbstract):
 
 
 class Login(OIDCLoginAbstract):
+    storage_target = ""
+
     def set_lti_message_hint(self, **kwargs: Any) -> None:
         self._lti_message_hint = kwargs["hint"]
 
     def get_redirect(self, url: str) -> RedirectResponse:
+        if self.storage_target:
+            url += "&" + urlencode({"lti_storage_target": self.storage_target})
         return RedirectResponse(url, status_code=302)
 
 
@@ -90,6 +102,22 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
 <input type="hidden" name="id_token" value="{escape(launch_data["id_token"])}">
 <input type="hidden" name="state" value="{escape(launch_data["state"])}">
 </form><script>document.getElementById("form").submit();</script></body></html>"""
+        )
+
+
+@dataclass
+class LaunchForm:
+    """The form the platform posts to the tool, and the cookies the tool set at login (sent back
+    by hand: a Secure cookie is not sent over http by httpx, as it is by Chromium to 127.0.0.1)."""
+
+    action: str
+    fields: dict[str, str]
+    cookies: dict[str, str]
+
+    def post(self, **fields: str) -> httpx.Response:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return httpx.post(
+            self.action, data={**self.fields, **fields}, headers={"Cookie": cookie} if cookie else {}
         )
 
 
@@ -145,18 +173,25 @@ class LtiPlatform:
         ``custom`` (the resource link's custom parameters), ``user``."""
         return f"{self.base}start?hint={quote(json.dumps(hint))}"
 
-    def launch_form(self, **hint: Any) -> tuple[str, dict[str, str]]:
+    def launch_form(self, **hint: Any) -> LaunchForm:
         """Follow the start link through the OIDC login to the form the platform posts to the tool."""
-        page = httpx.get(self.start_url(**hint), follow_redirects=True)
+        url, cookies = self.start_url(**hint), {}
+        page = httpx.get(url)
+        while page.is_redirect:
+            cookies.update(set_cookies(page))
+            url = urljoin(url, page.headers["location"])
+            page = httpx.get(url)
         assert page.status_code == 200, page.text
-        form = form_of(page.text)
-        assert form.action == self.tool + "lti/launch"
-        return form.action, dict(form.fields)
+        return self.form_from(page.text, cookies)
+
+    def form_from(self, html: str, cookies: dict[str, str]) -> LaunchForm:
+        form = form_of(html)
+        assert form.action == self.tool + "lti/launch", html
+        return LaunchForm(form.action, dict(form.fields), cookies)
 
     def launch(self, **hint: Any) -> httpx.Response:
         """A whole launch, as the browser would make it; the tool's answer to the posted form."""
-        action, fields = self.launch_form(**hint)
-        return httpx.post(action, data=fields)
+        return self.launch_form(**hint).post()
 
     def session(self, **hint: Any) -> str:
         """The session token a resource link launch hands the chat page."""
@@ -176,7 +211,13 @@ class LtiPlatform:
             user = json.loads(hint).get("user", "user-42")
             login = Login(None, self.config())
             login.set_lti_message_hint(hint=hint)
+            if json.loads(hint).get("storage"):
+                login.storage_target = STORAGE_FRAME
             return login.initiate_login(user)
+
+        @app.get("/storage-frame")
+        def storage_frame() -> HTMLResponse:
+            return HTMLResponse(storage_frame_page(self.tool_origin))
 
         @app.get("/authorize")
         def authorize(request: Request) -> Any:
@@ -212,10 +253,16 @@ class LtiPlatform:
         @app.get("/course")
         def course(hint: str) -> HTMLResponse:
             src = escape(f"{self.base}start?hint={quote(hint)}")
+            # The storage frame loads first: the tool's login page asks it at once.
+            storage = (
+                f'<iframe name="{STORAGE_FRAME}" src="{escape(self.base)}storage-frame" hidden></iframe>'
+                if json.loads(hint).get("storage")
+                else ""
+            )
             return HTMLResponse(
                 f"""<!doctype html><html lang="en"><head><title>Close reading 101</title>
 <style>iframe {{ width: 100%; height: 700px; border: 1px solid #ccc; }}</style></head>
-<body><h1>Close reading 101 · Week 3</h1>
+<body><h1>Close reading 101 · Week 3</h1>{storage}
 <iframe id="tool" src="{src}" title="Reading assistant"></iframe></body></html>"""
             )
 
@@ -223,6 +270,42 @@ class LtiPlatform:
 
     def _registered(self) -> bool:
         return bool(self.tool)
+
+    @property
+    def tool_origin(self) -> str:
+        return self.tool.rstrip("/")
+
+
+def storage_frame_page(tool_origin: str) -> str:
+    """The platform's side of LTI platform storage: keeps what the registered tool puts, per tool
+    origin, and gives it back; ignores (and counts) messages from any other origin."""
+    return f"""<!doctype html><html><head><title>Platform storage</title></head><body><script>
+const TOOL = {json.dumps(tool_origin)};
+const store = new Map();
+window.ignored = 0;
+window.addEventListener("message", (event) => {{
+  const m = event.data;
+  if (!m || typeof m !== "object" || typeof m.subject !== "string") return;
+  if (event.origin !== TOOL) {{ window.ignored += 1; return; }}
+  const reply = {{ subject: m.subject + ".response", message_id: m.message_id }};
+  const key = event.origin + " " + m.key;
+  if (m.subject === "lti.put_data" && typeof m.key === "string") {{
+    store.set(key, m.value);
+    Object.assign(reply, {{ key: m.key, value: m.value }});
+  }} else if (m.subject === "lti.get_data" && typeof m.key === "string") {{
+    Object.assign(reply, {{ key: m.key, value: store.get(key) }});
+  }} else {{
+    reply.error = {{ code: "unsupported_subject", message: "Unsupported: " + m.subject }};
+  }}
+  event.source.postMessage(reply, event.origin);
+}});
+</script></body></html>"""
+
+
+def set_cookies(response: httpx.Response) -> dict[str, str]:
+    """The name=value pairs a response's Set-Cookie headers set."""
+    pairs = (header.split(";", 1)[0].split("=", 1) for header in response.headers.get_list("set-cookie"))
+    return {name.strip(): value for name, value in pairs}
 
 
 @contextmanager

@@ -107,14 +107,21 @@ def running(app: FastAPI, *, wait_ready: bool = True) -> Iterator[str]:
 
 @contextmanager
 def subprocess_server(
-    command: list[str], ready: Callable[[], bool], log: Path, *, name: str, timeout: float = 120.0
+    command: list[str],
+    ready: Callable[[], bool],
+    log: Path,
+    *,
+    name: str,
+    timeout: float = 120.0,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run a server command (output to ``log``) until ``ready()`` holds; always stop it afterwards.
+    """Run a server command (output to ``log``; environment ``env``, by default this one's) until
+    ``ready()`` holds; always stop it afterwards.
 
     The test fails, with the log's tail, if the server exits or is not ready in time.
     """
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         try:
             _wait(lambda: process.poll() is not None or _holds(ready), f"{name} to be ready", timeout)

@@ -1,6 +1,7 @@
 """Checking a launch: the platform's id_token verified by PyJWT (signature against the
 platform's published key, ``iss``, ``aud``, ``exp``, ``iat``) and the LTI rules on top
-(``azp``, the single-use ``nonce`` of this login, ``deployment_id``, version, message type)."""
+(``azp``, the single-use ``nonce`` of this login, ``deployment_id``, version, message type).
+The login's ``state`` and its binding to the browser are checked before (``routes``, ``binding``)."""
 
 from __future__ import annotations
 
@@ -58,16 +59,9 @@ class Verifier:
         self._clients: dict[str, jwt.PyJWKClient] = {}
         self._lock = threading.Lock()
 
-    def verify(self, id_token: str, state: str) -> Launch:
-        """The launch ``id_token`` carries, if it passes every check; LtiError says which failed."""
-        pending = self.states.take(state)
-        if pending is None:
-            raise LtiError(
-                400,
-                "This launch has expired or was used already",
-                "Its login state is unknown to the tool, used or over ten minutes old. "
-                "Open the assistant again from your course.",
-            )
+    def verify(self, id_token: str, pending: Pending) -> Launch:
+        """The launch ``id_token`` carries for the login ``pending`` (taken from the store, its
+        browser binding checked), if it passes every check; LtiError says which failed."""
         platform = self._platform_of(id_token, pending)
         claims = self._decode(id_token, platform)
         self._check_lti(claims, platform, pending)

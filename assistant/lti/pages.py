@@ -1,8 +1,9 @@
 """The LTI pages: a refusal, the instructor's reading picker (Deep Linking), the form that hands
-a signed message back to the platform, and the configuration an LMS administrator copies.
+a signed message back to the platform, the configuration an LMS administrator copies, and the
+pages that keep a login's secret in the platform's storage and read it back (``binding``).
 
-All are plain HTML with the project's stylesheet; the one script (posting the form back to the
-platform) runs under a per-response CSP nonce.
+All are plain HTML with the project's stylesheet; the post-back script runs under a per-response
+CSP nonce, and the platform-storage pages load their script from ``/ui-static``.
 """
 
 from __future__ import annotations
@@ -16,18 +17,20 @@ from html import escape
 from fastapi.responses import HTMLResponse
 
 STYLE = '<link rel="stylesheet" href="{root}ui-static/embed.css">'
+STORAGE_SCRIPT = '<script src="../ui-static/lti-storage.js" defer></script>'
 BASE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'"
 
 
-def page(title: str, body: str, *, root: str = "../") -> str:
+def page(title: str, body: str, *, root: str = "../", head: str = "", referrer: str = "no-referrer") -> str:
     return f"""<!doctype html>
 <html lang="en" data-theme="auto">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="{referrer}">
 <title>{escape(title)}</title>
 {STYLE.format(root=root)}
+{head}
 </head>
 <body>
 <main class="refused lti">
@@ -101,6 +104,69 @@ def post_back_response(url: str, fields: Mapping[str, str]) -> HTMLResponse:
 <script nonce="{nonce}">document.getElementById("post-back").submit();</script>"""
     csp = f"{BASE_CSP}; script-src 'nonce-{nonce}'; form-action {_origin(url)}; frame-ancestors *"
     return HTMLResponse(page("Returning to your course", body), headers={"Content-Security-Policy": csp})
+
+
+def new_window_response(url: str) -> HTMLResponse:
+    """The launch could not be tied to this browser (no platform storage; the login's cookie did not
+    come back, as where third-party cookies are blocked): say so, and offer the login in a window of
+    its own, where the cookie is first-party."""
+    title = "Open the assistant in a new window"
+    body = f"""<h1>{title}</h1>
+<p>Your browser did not keep the check this tool needs to know the launch started here, usually
+because it blocks cookies inside course pages (third-party cookies). In a window of its own the
+assistant works.</p>
+{_new_window_link(url)}
+<p>Error 403.</p>"""
+    csp = f"{BASE_CSP}; form-action 'none'; frame-ancestors *"
+    return HTMLResponse(page(title, body), status_code=403, headers={"Content-Security-Policy": csp})
+
+
+def storage_response(
+    *,
+    mode: str,
+    target: str,
+    origin: str,
+    key: str,
+    value: str = "",
+    next_url: str = "",
+    form: Mapping[str, str] | None = None,
+    new_window: str,
+    frame_ancestors: str,
+) -> HTMLResponse:
+    """A page whose script asks the platform's frame (``target``, at ``origin``) to keep
+    (``mode`` "put": ``value`` under ``key``, then go on to ``next_url``) or give back ("get":
+    into ``form``'s secret field, then post it to ``verify``) the login's secret."""
+    data = {"mode": mode, "target": target, "origin": origin, "key": key, "value": value, "next": next_url}
+    attributes = " ".join(f'data-{k}="{escape(v, quote=True)}"' for k, v in data.items() if v)
+    inputs = "".join(
+        f'<input type="hidden" name="{escape(k, quote=True)}" value="{escape(v, quote=True)}">'
+        for k, v in (form or {}).items()
+    )
+    post = f'<form id="lti-storage-form" method="post" action="verify">{inputs}</form>' if form else ""
+    body = f"""<h1>Opening the reading assistant</h1>
+<div id="lti-storage" {attributes}>
+<p id="lti-storage-status" role="status">Checking this launch with your course page…</p>
+<div id="lti-storage-failed" hidden>
+<p>If it does not open, open it in a window of its own.</p>
+{_new_window_link(new_window)}
+</div>
+<noscript><p>The assistant needs JavaScript here.</p>{_new_window_link(new_window)}</noscript>
+</div>{post}"""
+    csp = f"{BASE_CSP}; script-src 'self'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    # Referrer policy same-origin, not no-referrer: under no-referrer a browser sends "Origin: null"
+    # with the form's POST, and /lti/verify checks that it comes from this origin.
+    headers = {"Content-Security-Policy": csp, "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
+    html = page("Opening the reading assistant", body, head=STORAGE_SCRIPT, referrer="same-origin")
+    return HTMLResponse(html, headers=headers)
+
+
+def _new_window_link(url: str) -> str:
+    if not url:
+        return "<p>Open the assistant again from your course, in a new tab.</p>"
+    return (
+        f'<p><a class="primary" href="{escape(url, quote=True)}" target="_blank" rel="noopener" '
+        'id="new-window">Open the assistant in a new window</a></p>'
+    )
 
 
 def config_page(values: Mapping[str, str], canvas_json: dict[str, object]) -> str:

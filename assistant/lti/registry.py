@@ -66,6 +66,11 @@ class LtiFile(BaseModel):
     platforms: list[Platform] = Field(default_factory=list)
     key_dir: Path | None = Field(default=None, description="Default: an `lti` folder in the index folder.")
     session_minutes: int = Field(default=120, ge=5, le=24 * 60)
+    state_store: str | None = Field(
+        default=None,
+        description="A SQLAlchemy URL where every worker keeps logins in flight (ASSISTANT_LTI_STATE_STORE "
+        "overrides it); default: a SQLite file in key_dir.",
+    )
 
 
 def read_config(path: Path) -> LtiFile:

@@ -1,10 +1,14 @@
 """The LTI 1.3 routes (only when ``ASSISTANT_LTI_CONFIG`` is set; see :func:`install`).
 
 - ``/lti/login`` (GET or POST): the platform starts the OIDC login; the tool answers with a
-  redirect to the platform's authorization endpoint, carrying a fresh state and nonce.
-- ``/lti/launch`` (POST): the platform posts the signed id_token. A resource link launch opens
-  the chat (``/lti/chat``) with a session token; a Deep Linking request shows an instructor
-  the reading picker, whose form (``/lti/deep-link``) posts a signed content item back.
+  redirect to the platform's authorization endpoint, carrying a fresh state and nonce, and a
+  cookie binding the state to this browser; or, when the platform offers its storage
+  (``lti_storage_target``), with a page that keeps that binding there first (``binding``).
+- ``/lti/launch`` (POST): the platform posts the signed id_token. With the binding checked (the
+  cookie here; for platform storage, a page reads it back and posts it to ``/lti/verify``), a
+  resource link launch opens the chat (``/lti/chat``) with a session token; a Deep Linking
+  request shows an instructor the reading picker, whose form (``/lti/deep-link``) posts a
+  signed content item back.
 - ``/lti/jwks``: the tool's public key; ``/lti/config`` and ``/lti/config/canvas.json``: the
   values an LMS administrator enters.
 - ``/api/admin/lti/platforms``: list, add and remove registrations (admin token).
@@ -29,14 +33,14 @@ from ..web.admin import ADMIN_PREFIX, admin_check
 from ..web.errors import error_response as json_error
 from ..web.runtime import Runtimes
 from ..web.security import PAGE_CSP
-from . import pages
+from . import binding, pages
 from .deep_linking import CUSTOM_COLLECTION, CUSTOM_DOCUMENTS, resource_link, response_jwt
 from .keys import ToolKeys, load_or_create
 from .launch import Launch, Verifier
 from .protocol import DEEP_LINKING_REQUEST, LtiError
 from .registry import LtiFile, Platform, Registry, read_config
 from .session import Signer
-from .state import StateStore
+from .state import STATE_SECONDS, Binding, SqlStateStore, StateStore, default_url
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ class Lti:
     keys: ToolKeys
     signer: Signer
     verifier: Verifier
+    states: StateStore
     runtimes: Runtimes
 
     @classmethod
@@ -62,13 +67,14 @@ class Lti:
         key_dir = config.key_dir or settings.index_dir / "lti"
         keys = load_or_create(key_dir)
         registry = Registry(config.platforms, key_dir)
-        states = StateStore()
+        states = SqlStateStore(settings.lti_state_store or config.state_store or default_url(key_dir))
         return cls(
             config=config,
             registry=registry,
             keys=keys,
             signer=Signer(keys.session_secret, config.session_minutes),
             verifier=Verifier(registry, states),
+            states=states,
             runtimes=runtimes,
         )
 
@@ -111,7 +117,14 @@ def _tool_router(lti: Lti) -> APIRouter:
         target = params.get("target_link_uri", launch_url)
         if not _same_origin(target, launch_url):
             raise LtiError(400, "The login is malformed", "Its target_link_uri is not this tool.")
-        state, nonce = lti.verifier.states.issue(platform.issuer)
+        storage_target = params.get(binding.STORAGE_TARGET, "")[:200]  # a frame name, as the store keeps it
+        bound_by: Binding = "storage" if storage_target else "cookie"
+        issued = lti.states.issue(
+            platform.issuer,
+            bound_by,
+            storage_target=storage_target,
+            login=binding.login_to_repeat(params),
+        )
         query = {
             "scope": "openid",
             "response_type": "id_token",
@@ -120,13 +133,27 @@ def _tool_router(lti: Lti) -> APIRouter:
             "client_id": platform.client_id,
             "redirect_uri": launch_url,
             "login_hint": hint,
-            "state": state,
-            "nonce": nonce,
+            "state": issued.state,
+            "nonce": issued.nonce,
         }
         if "lti_message_hint" in params:
             query["lti_message_hint"] = params["lti_message_hint"]
         separator = "&" if "?" in platform.auth_login_url else "?"
-        return RedirectResponse(platform.auth_login_url + separator + urlencode(query), status_code=302)
+        authorize = platform.auth_login_url + separator + urlencode(query)
+        if bound_by == "storage":
+            return pages.storage_response(
+                mode="put",
+                target=storage_target,
+                origin=binding.origin_of(platform.auth_login_url),
+                key=binding.storage_key(issued.state),
+                value=issued.secret,
+                next_url=authorize,
+                new_window=_login_again(request, binding.login_to_repeat(params)),
+                frame_ancestors=_frame_origins(lti),
+            )
+        redirect = RedirectResponse(authorize, status_code=302)
+        binding.set_cookie(redirect, issued.state, issued.secret, STATE_SECONDS)
+        return redirect
 
     @router.post("/launch")
     async def launch(request: Request) -> Response:
@@ -136,12 +163,39 @@ def _tool_router(lti: Lti) -> APIRouter:
             error = form.get("error_description") or form.get("error")
             detail = f"The platform answered: {error}." if error else "It carries no id_token or no state."
             raise LtiError(400, "The launch is malformed", detail)
-        verified = lti.verifier.verify(id_token, state)
-        if verified.message_type == DEEP_LINKING_REQUEST:
-            return _picker(lti, verified)
-        collection, documents = _reading(lti.runtimes, verified.custom)
-        token = lti.signer.session_token(verified, collection, documents)
-        return RedirectResponse("chat?" + urlencode({"session": token}), status_code=303)
+        pending = lti.states.peek(state)
+        if pending is None:
+            raise _unknown_state()
+        if pending.bound_by == "storage":
+            platforms = lti.registry.for_issuer(pending.issuer)
+            if not platforms:
+                raise LtiError(403, "This platform is not registered", "Its registration was removed.")
+            return pages.storage_response(
+                mode="get",
+                target=pending.storage_target,
+                origin=binding.origin_of(platforms[0].auth_login_url),
+                key=binding.storage_key(state),
+                form={"id_token": id_token, "state": state, binding.STORAGE_FIELD: ""},
+                new_window=_login_again(request, pending.login),
+                frame_ancestors=_frame_origins(lti),
+            )
+        secret = binding.cookie_secret(request, state)
+        if not secret:
+            return pages.new_window_response(_login_again(request, pending.login))
+        response = _complete(lti, request, id_token, state, secret, "cookie")
+        binding.clear_cookie(response, state)
+        return response
+
+    @router.post("/verify")
+    async def verify(request: Request) -> Response:
+        """The platform-storage launch page posts the id_token, state and the secret it read back."""
+        if not binding.from_own_page(request):
+            raise LtiError(403, "The launch does not verify", "It was not posted by the tool's own page.")
+        form = await _form(request)
+        id_token, state = form.get("id_token", ""), form.get("state", "")
+        if not id_token or not state:
+            raise LtiError(400, "The launch is malformed", "It carries no id_token or no state.")
+        return _complete(lti, request, id_token, state, form.get(binding.STORAGE_FIELD, ""), "storage")
 
     @router.get("/chat")
     def chat(request: Request, session: str = Query("")) -> HTMLResponse:
@@ -296,6 +350,41 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
+def _complete(lti: Lti, request: Request, id_token: str, state: str, secret: str, via: Binding) -> Response:
+    """Take the login's state (once), check the browser's secret, verify the id_token, and answer:
+    the chat for a resource link, the picker for Deep Linking."""
+    pending = lti.states.take(state)
+    if pending is None:
+        raise _unknown_state()
+    if pending.bound_by != via or not pending.bound_to(secret):
+        raise LtiError(
+            401,
+            "This launch was not started in this browser",
+            "Its login check does not match the one this browser was given. "
+            "Open the assistant again from your course.",
+        )
+    verified = lti.verifier.verify(id_token, pending)
+    if verified.message_type == DEEP_LINKING_REQUEST:
+        return _picker(lti, verified)
+    collection, documents = _reading(lti.runtimes, verified.custom)
+    token = lti.signer.session_token(verified, collection, documents)
+    return RedirectResponse("chat?" + urlencode({"session": token}), status_code=303)
+
+
+def _unknown_state() -> LtiError:
+    return LtiError(
+        400,
+        "This launch has expired or was used already",
+        "Its login state is unknown to the tool, used or over ten minutes old. "
+        "Open the assistant again from your course.",
+    )
+
+
+def _login_again(request: Request, login: str) -> str:
+    """The login, repeated in a window of its own; "" where it was not kept."""
+    return f"{_base(request)}lti/login?{login}" if login else ""
+
+
 def _platform_for_login(registry: Registry, issuer: str, client_id: str | None) -> Platform:
     candidates = registry.for_issuer(issuer)
     if client_id:
@@ -347,9 +436,8 @@ def _frame_origins(lti: Lti) -> str:
     for platform in lti.registry.all():
         origins.update(platform.origins)
         for url in (platform.issuer, platform.auth_login_url):
-            parts = urlsplit(url)
-            if parts.scheme in ("http", "https") and parts.netloc:
-                origins.add(f"{parts.scheme}://{parts.netloc}")
+            if url.startswith(("http://", "https://")) and urlsplit(url).netloc:
+                origins.add(binding.origin_of(url))
     return " ".join(sorted(origins))
 
 
