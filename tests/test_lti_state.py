@@ -9,10 +9,7 @@ import multiprocessing
 import multiprocessing.synchronize
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,45 +24,21 @@ from assistant import Assistant
 from assistant.errors import ConfigError
 from assistant.lti.state import SqlStateStore, default_url
 from tests.lti_platform import LtiPlatform, served_platform
+from tests.postgres_fixtures import BACKENDS, PostgresServer
 from tests.server_fixtures import CORPUS_DIR, HOST, free_port, subprocess_server
 
-pytest_plugins = ["tests.server_fixtures"]
+pytest_plugins = ["tests.server_fixtures", "tests.postgres_fixtures"]
 
 RACES = 40
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL server (the Debian binaries), its URL; run as the postgres user when
-    the tests run as root, since PostgreSQL refuses to (in a folder of its own: pytest's are 0700)."""
-    if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
-        pytest.skip("PostgreSQL's initdb/pg_ctl are not installed")
-    folder = Path(tempfile.mkdtemp(prefix="lti-postgres-"))
-    data, port = folder / "data", free_port()
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:
-        shutil.chown(folder, "postgres")
-    run = lambda *command: subprocess.run([*as_postgres, *command], check=True, capture_output=True)  # noqa: E731
-    run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust")
-    options = f"-p {port} -k {folder} -c listen_addresses={HOST} -c fsync=off"
-    run("pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
-    try:
-        yield f"postgresql+psycopg://postgres@{HOST}:{port}/postgres"
-    finally:
-        run("pg_ctl", "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty state store: the default SQLite file, or a new database on the real PostgreSQL server."""
     if request.param == "sqlite":
         return default_url(tmp_path)
-    value: str = request.getfixturevalue("postgres")
-    engine = SqlStateStore(value).engine  # a clean slate: the server is shared by the module
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DELETE FROM lti_pending_states; DELETE FROM lti_used_nonces")
-    engine.dispose()
-    return value
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.database()
 
 
 def test_a_state_is_taken_once_and_binds_its_browser(url: str) -> None:
