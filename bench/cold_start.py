@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.common import (
     ESSAY_CORPUS,
     HOST,
@@ -29,6 +27,7 @@ from bench.common import (
     free_port,
     percentiles,
     quiet,
+    serving,
     table,
     target,
     targets_table,
@@ -69,16 +68,13 @@ def time_serve(index: Path) -> float:
     began = time.perf_counter()
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env())
 
-    def healthy() -> bool:
-        if server.poll() is not None:
-            raise RuntimeError(f"assistant serve exited with {server.returncode}")
-        try:
-            return httpx.get(f"http://{HOST}:{port}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
     try:
-        wait_for(healthy, "assistant serve to be healthy", timeout=180, every=0.02)
+        wait_for(
+            lambda: serving(f"http://{HOST}:{port}", server),
+            "assistant serve to be healthy",
+            timeout=180,
+            every=0.02,
+        )
         return time.perf_counter() - began
     finally:
         server.terminate()

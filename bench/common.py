@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +179,16 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0, e
             return
         time.sleep(every)
     raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def serving(base: str, process: subprocess.Popen[bytes]) -> bool:
+    """Whether the ``assistant serve`` at ``base`` answers /healthz with 200; an error once it has exited."""
+    if process.poll() is not None:
+        raise RuntimeError(f"assistant serve exited with {process.returncode}")
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def clean_env(**extra: str) -> dict[str, str]:

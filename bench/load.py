@@ -36,6 +36,7 @@ from bench.common import (
     questions,
     quiet,
     rss_mb,
+    serving,
     table,
     target,
     targets_table,
@@ -111,7 +112,7 @@ def run(clients: int, seconds: float, settings: dict[str, str] | None = None) ->
         env = clean_env(ASSISTANT_RATE_LIMIT_PER_MINUTE="0", **(settings or {}))
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
-            wait_for(lambda: _healthy(base, server), "assistant serve to be ready", timeout=300)
+            wait_for(lambda: serving(base, server), "assistant serve to be ready", timeout=300)
             # One pass of the questions first, so the run measures a warm server.
             with httpx.Client(base_url=base, timeout=30.0) as http:
                 for question, history in asked:
@@ -163,15 +164,6 @@ def run(clients: int, seconds: float, settings: dict[str, str] | None = None) ->
             target("server RSS growth, second half of the run (MB)", round(half[-1] - half[0], 1), 20, " MB"),
         ],
     }
-
-
-def _healthy(base: str, server: subprocess.Popen[bytes]) -> bool:
-    if server.poll() is not None:
-        raise RuntimeError(f"assistant serve exited with {server.returncode}")
-    try:
-        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def report(result: dict[str, Any]) -> None:

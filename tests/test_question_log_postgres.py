@@ -28,7 +28,7 @@ from assistant.embedding import MiniLMEmbeddings
 from assistant.insights.analysis import analyse
 from assistant.insights.log import Entry, QuestionLog, migrate
 from assistant.insights.schema import metadata, questions
-from bench.common import assistant_command, clean_env, free_port, stop, wait_for
+from bench.common import assistant_command, clean_env, free_port, serving, stop, wait_for
 from tests.postgres_fixtures import PostgresServer, migrate_together
 from tests.server_fixtures import CORPUS_DIR, HOST
 
@@ -195,7 +195,7 @@ def _workers(ports: list[int], env: dict[str, str], folder: Path) -> Iterator[No
                 processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env))
         for port, process, log in zip(ports, processes, logs, strict=True):
             try:
-                ready = partial(_ready, port, process)
+                ready = partial(serving, f"http://{HOST}:{port}", process)
                 wait_for(ready, f"the worker on port {port}", timeout=300)
             except (TimeoutError, RuntimeError) as exc:
                 pytest.fail(f"{exc}\n{log.read_text(errors='replace')[-3000:]}")
@@ -203,12 +203,3 @@ def _workers(ports: list[int], env: dict[str, str], folder: Path) -> Iterator[No
     finally:
         for process in processes:
             stop(process)
-
-
-def _ready(port: int, process: subprocess.Popen[bytes]) -> bool:
-    if process.poll() is not None:
-        raise RuntimeError(f"assistant serve exited with {process.returncode}")
-    try:
-        return httpx.get(f"http://{HOST}:{port}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
