@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from assistant import Assistant, QuestionError
-from ui.app import Chat
+from ui.app import Chat, Direct
 from ui.render import Anchors
 
 from .helpers import DOC_ID, ESSAY_TEXT, QUESTION, ask, assert_quotes_exact, error_of, folder_digest
@@ -168,7 +168,7 @@ def _notice_of(view: tuple[Any, ...]) -> str:
 
 
 def test_chat_shows_a_message_for_an_overlong_question(server_bot: Assistant) -> None:
-    chat = Chat(server_bot, Anchors(), ready=lambda: True)
+    chat = Chat(Direct(server_bot), Anchors())
     question = "x" * 2500
     views = list(chat.ask(question, []))
     assert len(views) == 1
@@ -182,13 +182,13 @@ def test_chat_shows_a_message_for_an_overlong_question(server_bot: Assistant) ->
 
 @pytest.mark.parametrize("question", ["What\x00 now?", "Bell\x07?"])
 def test_chat_shows_a_message_for_control_characters(server_bot: Assistant, question: str) -> None:
-    chat = Chat(server_bot, Anchors(), ready=lambda: True)
+    chat = Chat(Direct(server_bot), Anchors())
     views = list(chat.ask(question, []))
     assert "control character" in _notice_of(views[-1])
 
 
 def test_chat_ignores_an_empty_question(server_bot: Assistant) -> None:
-    chat = Chat(server_bot, Anchors(), ready=lambda: True)
+    chat = Chat(Direct(server_bot), Anchors())
     views = list(chat.ask("   \n ", []))
     assert len(views) == 1
     assert views[0][2] == []  # no turn added

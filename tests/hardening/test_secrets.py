@@ -21,7 +21,7 @@ import pytest
 from assistant import Assistant
 from assistant.config import Settings
 from assistant.web import create_app
-from ui.app import Chat
+from ui.app import Chat, Direct
 from ui.render import Anchors
 
 from .helpers import QUESTION
@@ -115,7 +115,7 @@ def test_the_key_never_appears_anywhere(
         event = called.json()["event_id"]
         shown.append(httpx.get(f"{base}/gradio_api/call/ask/{event}", timeout=60).text)
 
-    chat = Chat(bot, Anchors(), ready=lambda: True)
+    chat = Chat(Direct(bot), Anchors())
     for view in chat.ask(QUESTION, []):
         shown.append(json.dumps(view, default=str))
 
