@@ -11,12 +11,16 @@ the rules, not the model (a second call per question, not measured to help).
 
 :func:`answerability` is the second job: the model's probability that a few sentences
 answer a question, read from the log-probabilities of its first token ("Yes" or "No").
-It is a signal to combine with the extractive ones (``bench/local_model.py`` measures it
-beside them); it decides nothing on its own.
+Before the model writes, that probability and the extractive answerability are combined by
+a small logistic model fitted on the development texts (``local_answerability.json``,
+``python -m bench.local_answerability``); below its threshold the question is refused, as
+the extractive answerer would refuse it. The model only ever takes an answer away: a
+question the extractive answerer refuses is not asked of it.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -25,7 +29,8 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from .generation import Draft, ExtractiveGenerator, Quote, Request
+from .answer_model import COMBINED_FILE, CombinedAnswerability
+from .generation import Draft, ExtractiveGenerator, Judged, Quote, Request
 from .llm import LLMGenerator
 from .local_llm import LocalChat
 from .models import Message, Passage
@@ -43,14 +48,23 @@ def evidence_of(draft: Draft) -> list[Quote]:
     return list(seen.values())
 
 
-def best_candidates(extractive: ExtractiveGenerator, request: Request, k: int = 3) -> list[Quote]:
-    """The ``k`` candidates the extractive ranking model rates best (for a question it may refuse)."""
+def judged_for(extractive: ExtractiveGenerator, request: Request) -> Judged | None:
+    """The extractive answerer's judgement of the request's candidates (None when there are none)."""
     candidates = extractive.candidates(request)
     if not candidates:
+        return None
+    return extractive.judge(request.info, candidates, request.retrieval.vector)
+
+
+def best_candidates(judged: Judged | None, k: int = 3) -> list[Quote]:
+    """The ``k`` candidates the extractive ranking model rates best (for a question it may refuse)."""
+    if judged is None:
         return []
-    judged = extractive.judge(request.info, candidates, request.retrieval.vector)
     order = [int(i) for i in np.argsort(-judged.ranks, kind="stable")[:k]]
-    return [Quote(candidates[i].sentence, candidates[i].chunk, float(judged.ranks[i])) for i in order]
+    return [
+        Quote(judged.candidates[i].sentence, judged.candidates[i].chunk, float(judged.ranks[i]))
+        for i in order
+    ]
 
 
 def numbered(quotes: Sequence[Quote]) -> list[dict[str, Any]]:
@@ -74,6 +88,12 @@ class ComposedGenerator(LLMGenerator):
     # A sentence that forgets its [n] is checked against the quoted sentences themselves: they
     # are all the model was given, so the verdict (and the quote it earns) is the same as cited.
     uncited_cites_all = True
+    # Set by ``use_combined`` (a fit to measure, or a test's); otherwise the shipped one, if any.
+    combined: CombinedAnswerability | None = None
+
+    def use_combined(self, combined: CombinedAnswerability | None) -> None:
+        """Decide refusals with ``combined`` instead of the shipped combination."""
+        self.combined = combined
 
     def stream(self, request: Request) -> Iterator[str | Draft]:
         began = time.perf_counter()
@@ -81,6 +101,10 @@ class ComposedGenerator(LLMGenerator):
         evidence = evidence_of(extractive)
         if extractive.refused or not evidence or request.info.intent in ("greeting", "request"):
             yield extractive
+            return
+        refusal = self._refusal(request, extractive)
+        if refusal is not None:
+            yield refusal
             return
         # Each [n] is one quoted sentence: verification may take its quote from that sentence only.
         passages = [Passage(replace(q.chunk, sentences=(q.sentence,)), q.score) for q in evidence]
@@ -108,9 +132,31 @@ class ComposedGenerator(LLMGenerator):
         (seconds on two cores) before retrieval, and it has not been measured to help."""
         return None
 
-    def answerability(self, request: Request) -> float | None:
+    def answerability(self, request: Request, judged: Judged | None = None) -> float | None:
         """The model's P(the best candidates answer ``request``), or None if it is not a local model."""
         if not isinstance(self.chat_model, LocalChat):
             return None
-        evidence = best_candidates(self.extractive, request)
+        evidence = best_candidates(judged or judged_for(self.extractive, request))
         return answerability(self.chat_model, self.prompts, request.standalone, evidence, self._title([]))
+
+    def _refusal(self, request: Request, extractive: Draft) -> Draft | None:
+        """A refusal when both answerabilities together say the text does not answer; None to go on.
+        A plain question only: a corrected premise or "say more" stays with the extractive answer."""
+        combined = self.combined or _shipped_combination()
+        if combined is None or extractive.premise_corrected or request.wants_more:
+            return None
+        if request.info.intent != "question":
+            return None
+        judged = judged_for(self.extractive, request)
+        p_yes = self.answerability(request, judged)
+        if judged is None or p_yes is None:
+            return None
+        if combined.probability(judged.answerability, p_yes) >= combined.threshold:
+            return None
+        return Draft.refusal(self.extractive.refusal_text(judged), generator=self.name)
+
+
+@functools.cache
+def _shipped_combination() -> CombinedAnswerability | None:
+    """The shipped combination (read once); None where none was fitted."""
+    return CombinedAnswerability.load() if COMBINED_FILE.is_file() else None
