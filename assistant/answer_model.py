@@ -22,9 +22,6 @@ from .errors import ConfigError
 from .signals import QUESTION_FEATURES, SENTENCE_FEATURES
 
 MODEL_FILE = Path(__file__).resolve().parent / "answer_model.json"
-COMBINED_FILE = Path(__file__).resolve().parent / "local_answerability.json"
-# The local model's answerability beside the extractive one, each as a log-odds.
-COMBINED_FEATURES = ("extractive", "model")
 L2 = 1.0  # ridge penalty on standardised features: a few hundred examples, a dozen features
 
 
@@ -112,48 +109,6 @@ class AnswerModel:
 
     def save(self, path: Path = MODEL_FILE) -> None:
         path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")
-
-
-@dataclass(frozen=True)
-class CombinedAnswerability:
-    """The extractive answerability and the local model's P(yes) in one logistic model, for the
-    ``local`` back end: below ``threshold`` it refuses what the extractive answerer would answer.
-    Fitted (``python -m bench.local_answerability --write``) on the development texts."""
-
-    combined: Logistic
-    threshold: float
-    trained_on: tuple[str, ...] = ()
-
-    def probability(self, extractive: float, model: float) -> float:
-        row = np.asarray([[log_odds(extractive), log_odds(model)]])
-        return float(self.combined.probability(row)[0])
-
-    @classmethod
-    def load(cls, path: Path = COMBINED_FILE) -> CombinedAnswerability:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            model = cls(
-                combined=Logistic(**_tuples(data["combined"])),
-                threshold=float(data["threshold"]),
-                trained_on=tuple(data.get("trained_on", ())),
-            )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"Cannot read the combined answerability model {path}: {exc}") from None
-        if model.combined.features != COMBINED_FEATURES:
-            raise ConfigError(
-                f"The combined answerability model {path} was fitted on other features; "
-                "refit it with `python -m bench.local_answerability --write`."
-            )
-        return model
-
-    def save(self, path: Path = COMBINED_FILE) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")
-
-
-def log_odds(p: float) -> float:
-    """log(p / (1 - p)), kept finite: a probability of exactly 0 or 1 is not evidence without end."""
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return float(np.log(p / (1 - p)))
 
 
 def _tuples(data: dict[str, Any]) -> dict[str, Any]:

@@ -11,16 +11,13 @@ the rules, not the model (a second call per question, not measured to help).
 
 :func:`answerability` is the second job: the model's probability that a few sentences
 answer a question, read from the log-probabilities of its first token ("Yes" or "No").
-Before the model writes, that probability and the extractive answerability are combined by
-a small logistic model fitted on the development texts (``local_answerability.json``,
-``python -m bench.local_answerability``); below its threshold the question is refused, as
-the extractive answerer would refuse it. The model only ever takes an answer away: a
-question the extractive answerer refuses is not asked of it.
+It decides nothing: combined with the extractive answerability (``bench/local_answerability.py``,
+every question of every development text, held out by text) it did not refuse better than
+the extractive answerability alone.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -29,7 +26,6 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from .answer_model import COMBINED_FILE, CombinedAnswerability
 from .generation import Draft, ExtractiveGenerator, Judged, Quote, Request
 from .llm import LLMGenerator
 from .local_llm import LocalChat
@@ -88,12 +84,6 @@ class ComposedGenerator(LLMGenerator):
     # A sentence that forgets its [n] is checked against the quoted sentences themselves: they
     # are all the model was given, so the verdict (and the quote it earns) is the same as cited.
     uncited_cites_all = True
-    # Set by ``use_combined`` (a fit to measure, or a test's); otherwise the shipped one, if any.
-    combined: CombinedAnswerability | None = None
-
-    def use_combined(self, combined: CombinedAnswerability | None) -> None:
-        """Decide refusals with ``combined`` instead of the shipped combination."""
-        self.combined = combined
 
     def stream(self, request: Request) -> Iterator[str | Draft]:
         began = time.perf_counter()
@@ -101,10 +91,6 @@ class ComposedGenerator(LLMGenerator):
         evidence = evidence_of(extractive)
         if extractive.refused or not evidence or request.info.intent in ("greeting", "request"):
             yield extractive
-            return
-        refusal = self._refusal(request, extractive)
-        if refusal is not None:
-            yield refusal
             return
         # Each [n] is one quoted sentence: verification may take its quote from that sentence only.
         passages = [Passage(replace(q.chunk, sentences=(q.sentence,)), q.score) for q in evidence]
@@ -138,25 +124,3 @@ class ComposedGenerator(LLMGenerator):
             return None
         evidence = best_candidates(judged or judged_for(self.extractive, request))
         return answerability(self.chat_model, self.prompts, request.standalone, evidence, self._title([]))
-
-    def _refusal(self, request: Request, extractive: Draft) -> Draft | None:
-        """A refusal when both answerabilities together say the text does not answer; None to go on.
-        A plain question only: a corrected premise or "say more" stays with the extractive answer."""
-        combined = self.combined or _shipped_combination()
-        if combined is None or extractive.premise_corrected or request.wants_more:
-            return None
-        if request.info.intent != "question":
-            return None
-        judged = judged_for(self.extractive, request)
-        p_yes = self.answerability(request, judged)
-        if judged is None or p_yes is None:
-            return None
-        if combined.probability(judged.answerability, p_yes) >= combined.threshold:
-            return None
-        return Draft.refusal(self.extractive.refusal_text(judged), generator=self.name)
-
-
-@functools.cache
-def _shipped_combination() -> CombinedAnswerability | None:
-    """The shipped combination (read once); None where none was fitted."""
-    return CombinedAnswerability.load() if COMBINED_FILE.is_file() else None

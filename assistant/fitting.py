@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import minimize  # fitting only: 0.4 s to import, kept off the answering path
 
 from . import metrics
-from .answer_model import COMBINED_FEATURES, L2, AnswerModel, CombinedAnswerability, Logistic, log_odds
+from .answer_model import L2, AnswerModel, Logistic
 from .config import Settings
 from .evaluation import QuestionRecord, Scorer, evaluate, load_questions
 from .pipeline import Assistant
@@ -151,26 +151,6 @@ def refusal_threshold(scores: np.ndarray, truth: np.ndarray) -> float:
     answerable_scores = np.sort(scores[truth > 0])
     allowed = int(np.floor(TRAINING_FALSE_REFUSALS * len(answerable_scores)))
     return round(float(answerable_scores[allowed]) - 1e-6, 6) if len(answerable_scores) else 0.5
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """One question as the combined answerability sees it."""
-
-    set_name: str
-    record_id: str
-    answerable: bool
-    extractive: float  # the extractive answerability, from a fit that never saw this set
-    model: float  # the local model's P(yes)
-
-
-def fit_combined(judgements: Sequence[Judgement]) -> CombinedAnswerability:
-    """The logistic combination of both answerabilities, and its refusal threshold."""
-    rows = np.asarray([[log_odds(j.extractive), log_odds(j.model)] for j in judgements])
-    truth = np.asarray([float(j.answerable) for j in judgements])
-    combined = Logistic.fit(COMBINED_FEATURES, rows, truth)
-    sets = tuple(sorted({j.set_name for j in judgements}))
-    return CombinedAnswerability(combined, refusal_threshold(combined.probability(rows), truth), sets)
 
 
 def leave_one_out(

@@ -208,7 +208,7 @@ class ExtractiveGenerator(Generator):
             return self._more(candidates, request.exclude)
         judged = self.judge(info, candidates, request.retrieval.vector)
         if not candidates or judged.answerability < self.model.threshold or _off_topic(judged, self.settings):
-            return Draft.refusal(self.refusal_text(judged))
+            return Draft.refusal(self._refusal(judged))
         chosen = self._select(request, judged)
         quotes = self._with_context(chosen, reasons=info.asks_reasons)
         # The best-matching sentence carries the text's verdict on what the question presupposes.
@@ -248,7 +248,7 @@ class ExtractiveGenerator(Generator):
         reading = self.reading
         return f"{reading[:1].upper()}{reading[1:]} {does(reading)} not {rest}"
 
-    def refusal_text(self, judged: Judged) -> str:
+    def _refusal(self, judged: Judged) -> str:
         """The plainest true reason (a name it never uses, a date or number it never gives, or
         neither), then what the reader could ask instead."""
         return f"{self._reason(judged)}{self._instead()}"

@@ -1,17 +1,16 @@
 """Does the local model's yes/no make refusals better? Leave one text out, per text.
 
     python -m bench.local_answerability            # the table (about 30 minutes on two cores)
-    python -m bench.local_answerability --write    # ... then fit on every text: local_answerability.json
 
 For every question of every development text that reaches the answer models, two numbers:
 the extractive answerability from an answer model fitted without that text (as in
 ``bench.generalization``), and the local model's P(yes) that the three sentences that model
-ranks best answer it (:func:`assistant.composed.answerability`). Their combination
-(:class:`~assistant.answer_model.CombinedAnswerability`, a logistic model on both log-odds with
-the refusal threshold of ``fitting.refusal_threshold``) is fitted on the other texts and scored
-on this one, the way the ``local`` back end decides: what the extractive answer refuses stays
-refused; an answer (not a corrected premise) is refused when the combination falls below its
-threshold. The model's P(yes) are cached in ``bench/results/cache/local_answerability.json``
+ranks best answer it (:func:`assistant.composed.answerability`). Their combination (a logistic
+model on both log-odds, with the refusal threshold of ``fitting.refusal_threshold``) is fitted
+on the other texts and scored on this one as a veto would decide: what the extractive answer
+refuses stays refused; an answer (not a corrected premise) is refused when the combination
+falls below its threshold. Measured, it did not pay (README), so nothing ships from it.
+The model's P(yes) are cached in ``bench/results/cache/local_answerability.json``
 (by model, text and question), so a second run takes a minute.
 Results: ``bench/results/local_answerability.json``.
 """
@@ -21,13 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from assistant import Assistant, local_model
+from assistant.answer_model import Logistic
 from assistant.composed import ComposedGenerator, judged_for
 from assistant.evaluation import load_questions
-from assistant.fitting import Judgement, QuestionSet, collect, fit, fit_combined
+from assistant.fitting import QuestionSet, collect, fit, refusal_threshold
 
 from .common import CACHE, quiet, table, write_results
 from .generalization import question_sets
@@ -35,6 +37,40 @@ from .local_model import auc, local_assistant
 
 CACHED = CACHE / "local_answerability.json"
 SCORED = ("extractive", "combined")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One question as the combination sees it."""
+
+    set_name: str
+    record_id: str
+    answerable: bool
+    extractive: float  # the extractive answerability, from a fit that never saw this set
+    model: float  # the local model's P(yes)
+
+
+@dataclass(frozen=True)
+class Combined:
+    """A logistic model on both answerabilities' log-odds, and where it would refuse."""
+
+    model: Logistic
+    threshold: float
+
+    @classmethod
+    def fit(cls, judgements: list[Judgement]) -> Combined:
+        rows = np.asarray([_log_odds(j) for j in judgements])
+        truth = np.asarray([float(j.answerable) for j in judgements])
+        model = Logistic.fit(("extractive", "model"), rows, truth)
+        return cls(model, refusal_threshold(model.probability(rows), truth))
+
+    def probability(self, judgement: Judgement) -> float:
+        return float(self.model.probability(np.asarray([_log_odds(judgement)]))[0])
+
+
+def _log_odds(judgement: Judgement) -> list[float]:
+    clipped = np.clip([judgement.extractive, judgement.model], 1e-4, 1 - 1e-4)
+    return [float(v) for v in np.log(clipped / (1 - clipped))]
 
 
 def judge_set(
@@ -75,8 +111,7 @@ def rates(decisions: list[tuple[bool, bool]]) -> dict[str, float | None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="fit on every text: local_answerability.json")
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
     quiet()
     state = local_model.state()
     if not state.exists:
@@ -100,14 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for question_set in sets:
         name = question_set.name
-        combined = fit_combined([j for other, found in judged.items() if other != name for j, _, _ in found])
+        combined = Combined.fit([j for other, found in judged.items() if other != name for j, _, _ in found])
         mine = judged[name]
         plain = [(j.answerable, refused) for j, refused, _ in mine]
         vetoed = [
             (
                 j.answerable,
-                refused
-                or (not corrected and combined.probability(j.extractive, j.model) < combined.threshold),
+                refused or (not corrected and combined.probability(j) < combined.threshold),
             )
             for j, refused, corrected in mine
         ]
@@ -116,10 +150,12 @@ def main(argv: list[str] | None = None) -> int:
             "questions": len(mine),
             "auc_extractive": auc([j.extractive for j, _, _ in mine], truth),
             "auc_model": auc([j.model for j, _, _ in mine], truth),
-            "auc_combined": auc([combined.probability(j.extractive, j.model) for j, _, _ in mine], truth),
+            "auc_combined": auc([combined.probability(j) for j, _, _ in mine], truth),
             "extractive": rates(plain),
             "combined": rates(vetoed),
-            "judgements": [asdict(j) for j, _, _ in mine],
+            "judgements": [
+                {**asdict(j), "refused": refused, "corrected": corrected} for j, refused, corrected in mine
+            ],
         }
         results[name] = found
         rows.append(
@@ -132,10 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     headers = ["text", "n", "AUC extractive", "AUC model", "AUC combined"]
     headers += ["correct / false refusals: extractive", "with the model"]
     table("The local model's yes/no beside the extractive answerability (held out by text)", headers, rows)
-    if args.write:
-        fitted = fit_combined([j for found in judged.values() for j, _, _ in found])
-        fitted.save()
-        print(f"wrote the combination fitted on every text (threshold {fitted.threshold})")
     write_results("local_answerability", results)
     return 0
 

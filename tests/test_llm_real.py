@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from assistant import Answer, Assistant
-from assistant.answer_model import COMBINED_FEATURES, CombinedAnswerability, Logistic
 from assistant.composed import ComposedGenerator, answerability, best_candidates, judged_for
 from assistant.llm import LLMGenerator
 from assistant.local_llm import LocalChat
@@ -144,33 +143,6 @@ def test_answerability_prefers_the_question_the_sentences_answer(local: Assistan
     not_answered = answerability(generator.chat_model, generator.prompts, unrelated, evidence, title)
     assert 0.0 <= not_answered < answered <= 1.0
     assert generator.answerability(request) == pytest.approx(answered, abs=0.05)
-
-
-def combination(model_weight: float, threshold: float) -> CombinedAnswerability:
-    """A combination that reads the model's log-odds alone (scaled by ``model_weight``)."""
-    return CombinedAnswerability(
-        Logistic(COMBINED_FEATURES, (0.0, 0.0), (1.0, 1.0), (0.0, model_weight), 0.0), threshold
-    )
-
-
-def test_the_combined_answerability_decides_the_local_refusals(local: Assistant) -> None:
-    """An answer the extractive answerer gives is refused when the combination falls below its
-    threshold, with the text's own refusal; above it, the model writes the answer."""
-    generator = local.generator
-    assert isinstance(generator, ComposedGenerator)
-    try:
-        generator.use_combined(combination(1.0, threshold=1.01))  # nothing reaches it
-        refused = local.ask(DETERRENCE)
-        assert refused.refused and not refused.citations and refused.generator == LABEL
-        assert refused.answer.startswith("The essay does not answer this question")  # its profile names it
-        generator.use_combined(combination(1.0, threshold=0.0))  # everything does
-        answered = local.ask(DETERRENCE)
-        assert not answered.refused and answered.citations
-        # The model's own yes carries the question its best sentences answer past an even cut.
-        generator.use_combined(combination(1.0, threshold=0.5))
-        assert not local.ask(DETERRENCE).refused
-    finally:
-        generator.use_combined(None)
 
 
 def test_local_follow_ups_are_rewritten_by_the_rules(local: Assistant) -> None:

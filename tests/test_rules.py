@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.answer_model import CombinedAnswerability
-from assistant.errors import ConfigError, CorpusError
-from assistant.fitting import Judgement, fit_combined
+from assistant.errors import CorpusError
 from assistant.followups import rewrite
 from assistant.lexical import expand_aliases, names
 from assistant.models import Message
@@ -272,27 +270,3 @@ def test_a_name_in_every_other_line_hardly_singles_out_a_sentence() -> None:
     without_place = names_share(question, {"holm", "citi"})
     assert names_share(question, {"holm", "pragu"}) == 1.0
     assert without_place < 0.6 < without_hero < 1.0
-
-
-def test_the_combined_answerability_round_trips_and_refuses_a_stale_fit(tmp_path: Path) -> None:
-    """The local back end's refusal model: saved and read back alike; one fitted on other
-    features, or unreadable, is a ConfigError that says how to refit it."""
-    fitted = fit_combined(
-        [
-            Judgement("a", str(n), answerable, extractive, model)
-            for n, (answerable, extractive, model) in enumerate(
-                [(True, 0.9, 0.9), (True, 0.7, 0.6), (True, 0.8, 0.95), (False, 0.6, 0.05), (False, 0.3, 0.2)]
-            )
-        ]
-    )
-    path = tmp_path / "combined.json"
-    fitted.save(path)
-    again = CombinedAnswerability.load(path)
-    assert again == fitted and again.trained_on == ("a",)
-    assert again.probability(0.8, 0.95) > again.threshold > again.probability(0.6, 0.05)
-    path.write_text(path.read_text().replace('"model"', '"other"'))
-    with pytest.raises(ConfigError, match="local_answerability --write"):
-        CombinedAnswerability.load(path)
-    path.write_text("{")
-    with pytest.raises(ConfigError, match="Cannot read the combined answerability model"):
-        CombinedAnswerability.load(path)
