@@ -10,8 +10,8 @@
   request shows an instructor the reading picker, whose form (``/lti/deep-link``) posts a
   signed content item back.
 - ``/lti/jwks``: the tool's public key; ``/lti/config`` and ``/lti/config/canvas.json``: the
-  values an LMS administrator enters.
-- ``/api/admin/lti/platforms``: list, add and remove registrations (admin token).
+  values an LMS administrator enters (``configuration``).
+- ``/api/admin/lti/platforms``: list, add and remove registrations (admin token; ``admin``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ui.embed import embed_page
@@ -29,11 +29,12 @@ from ui.render import corpus_title
 
 from ..config import Settings
 from ..errors import AssistantError
-from ..web.admin import ADMIN_PREFIX, admin_check
 from ..web.errors import error_response as json_error
 from ..web.runtime import Runtimes
 from ..web.security import PAGE_CSP
 from . import binding, pages
+from .admin import admin_router
+from .configuration import canvas_json, tool_values
 from .deep_linking import CUSTOM_COLLECTION, CUSTOM_DOCUMENTS, resource_link, response_jwt
 from .keys import ToolKeys, load_or_create
 from .launch import Launch, Verifier
@@ -93,7 +94,7 @@ def install(app: FastAPI, settings: Settings, runtimes: Runtimes) -> Lti:
 
     app.add_exception_handler(LtiError, refused)
     app.include_router(_tool_router(lti))
-    app.include_router(_admin_router(lti, runtimes))
+    app.include_router(admin_router(lti.registry, runtimes))
     return lti
 
 
@@ -257,90 +258,6 @@ def _tool_router(lti: Lti) -> APIRouter:
         return canvas_json(_base(request))
 
     return router
-
-
-def _admin_router(lti: Lti, runtimes: Runtimes) -> APIRouter:
-    router = APIRouter(
-        prefix=ADMIN_PREFIX + "lti",
-        tags=["admin"],
-        dependencies=[Depends(admin_check(runtimes.library))],
-    )
-
-    @router.get("/platforms")
-    def platforms() -> list[dict[str, Any]]:
-        """The registered LTI platforms (from the configuration file and added here)."""
-        return [p.model_dump(mode="json") for p in lti.registry.all()]
-
-    @router.post("/platforms")
-    def add(platform: Platform) -> dict[str, Any]:
-        """Register an LTI platform (or replace one added here before)."""
-        lti.registry.add(platform)
-        return platform.model_dump(mode="json")
-
-    @router.delete("/platforms")
-    def remove(issuer: str = Query(...), client_id: str = Query(...)) -> dict[str, Any]:
-        """Remove a registration added over this API."""
-        if not lti.registry.remove(issuer, client_id):
-            raise LtiError(404, "No such registration", f"{issuer} / {client_id} was not added over the API.")
-        return {"removed": {"issuer": issuer, "client_id": client_id}}
-
-    return router
-
-
-def tool_values(base: str) -> dict[str, str]:
-    """What an LMS administrator enters, named as the LMSs name them."""
-    return {
-        "Tool URL / Target link URI / Redirection URI": base + "lti/launch",
-        "Initiate login URL / OpenID Connect initiation URL": base + "lti/login",
-        "Public keyset URL / JWK set URL": base + "lti/jwks",
-        "Deep linking (content selection) URL": base + "lti/launch",
-        "LTI version": "LTI 1.3",
-        "Public key type": "Keyset URL",
-    }
-
-
-def canvas_json(base: str) -> dict[str, Any]:
-    """The Canvas developer key JSON (LTI 1.3): a course navigation link and an assignment/link picker."""
-    host = urlsplit(base).hostname or ""
-    launch = base + "lti/launch"
-    return {
-        "title": "Reading assistant",
-        "description": "Grounded answers about the course reading; every sentence cites the text.",
-        "oidc_initiation_url": base + "lti/login",
-        "target_link_uri": launch,
-        "public_jwk_url": base + "lti/jwks",
-        "scopes": [],
-        "extensions": [
-            {
-                "domain": host,
-                "tool_id": "reading-assistant",
-                "platform": "canvas.instructure.com",
-                "privacy_level": "anonymous",
-                "settings": {
-                    "text": "Reading assistant",
-                    "placements": [
-                        {
-                            "placement": "course_navigation",
-                            "message_type": "LtiResourceLinkRequest",
-                            "target_link_uri": launch,
-                            "default": "disabled",
-                        },
-                        {
-                            "placement": "link_selection",
-                            "message_type": "LtiDeepLinkingRequest",
-                            "target_link_uri": launch,
-                        },
-                        {
-                            "placement": "assignment_selection",
-                            "message_type": "LtiDeepLinkingRequest",
-                            "target_link_uri": launch,
-                        },
-                    ],
-                },
-            }
-        ],
-        "custom_fields": {},
-    }
 
 
 async def _form(request: Request) -> dict[str, str]:
