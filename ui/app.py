@@ -161,9 +161,7 @@ class Chat:
 
     def __init__(self, served: Served, anchors: Anchors) -> None:
         self.served = served
-        self.bot = served.bot
         self.anchors = anchors
-        self.ready = served.ready
 
     def ask(
         self,
@@ -180,7 +178,7 @@ class Chat:
             yield (question, *self.view(turns))
             return
         try:
-            cleaned = self.bot.validate_question(question)
+            cleaned = self.served.bot.validate_question(question)
         except QuestionError as exc:
             yield (question, *self.view([*turns, _turn(question, notice=str(exc))]))
             return
@@ -209,7 +207,7 @@ class Chat:
     ) -> Iterator[View]:
         """Show the answer as the assistant produces it (``Assistant.ask_stream``): a language
         model's text as it is written and checked, then each verified sentence with its sources."""
-        if not self.ready():
+        if not self.served.ready():
             yield self.view([*turns, _turn(question, notice=NOT_READY)])
             return
         yield self.view([*turns, _turn(question)])
@@ -218,7 +216,7 @@ class Chat:
         citations: list[dict[str, Any]] = []
         started = time.perf_counter()
         try:
-            events = self.bot.ask_stream(
+            events = self.served.bot.ask_stream(
                 question, _history(turns), documents=documents or None, generator=generator
             )
             for event in events:

@@ -67,8 +67,7 @@ def from_own_page(request: Request) -> bool:
         return site == "same-origin"
     origin = request.headers.get("origin")
     if origin is not None:
-        ours = urlsplit(str(request.base_url))
-        return origin == f"{ours.scheme}://{ours.netloc}"
+        return origin == origin_of(str(request.base_url))
     return True
 
 

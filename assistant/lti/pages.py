@@ -16,6 +16,8 @@ from html import escape
 
 from fastapi.responses import HTMLResponse
 
+from .binding import origin_of
+
 STYLE = '<link rel="stylesheet" href="{root}ui-static/embed.css">'
 STORAGE_SCRIPT = '<script src="../ui-static/lti-storage.js" defer></script>'
 BASE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'"
@@ -188,5 +190,5 @@ this tool the platform's issuer, client id, deployment id, key set URL and autho
 
 
 def _origin(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else "'none'"
+    """``url``'s origin for a CSP source list; 'none' for a value that is not a URL."""
+    return origin_of(url) if "://" in url else "'none'"

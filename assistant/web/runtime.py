@@ -137,7 +137,7 @@ class Runtime:
         started = time.perf_counter()
         with self._store_failures():
             answer = bot.ask(request.question, **_options(request))
-        self._observe(answer, started, session)
+        self.observe(answer, (time.perf_counter() - started) * 1000, session)
         return answer
 
     def stream(self, request: AskRequest, session: str | None = None) -> Iterator[StreamEvent]:
@@ -155,17 +155,14 @@ class Runtime:
         with self._store_failures():
             for event in events:
                 if event.answer is not None:
-                    self._observe(event.answer, started, session)
+                    self.observe(event.answer, (time.perf_counter() - started) * 1000, session)
                 yield event
 
-    def _observe(self, answer: Answer, started: float, session: str | None) -> None:
+    def observe(self, answer: Answer, latency_ms: float, session: str | None = None) -> None:
+        """Tell the observer (the question log) of a finished answer; the chat page, which streams
+        answers itself, calls it with no session (its asker is anonymous)."""
         if self.observer is not None:
-            self.observer(self.name, answer, (time.perf_counter() - started) * 1000, session)
-
-    def observe(self, answer: Answer, latency_ms: float) -> None:
-        """An answer the chat page streamed itself (it has no session: its asker is anonymous)."""
-        if self.observer is not None:
-            self.observer(self.name, answer, latency_ms, None)
+            self.observer(self.name, answer, latency_ms, session)
 
     @contextlib.contextmanager
     def _store_failures(self) -> Iterator[None]:
