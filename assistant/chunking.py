@@ -10,13 +10,16 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .corpus import front_matter_end
 from .models import Chunk, Document, Sentence
 from .sentences import sentence_spans
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*(?:\r?\n[ \t]*)+")
+# A paragraph that opens with a label: a speaker's name in a play or an interview ("Lady
+# Bracknell.", "Q."), or a list number ("2."). Alone it says nothing; it belongs to what follows.
+_LABEL = re.compile(r"(?:[A-Z0-9][\w'’-]*\.?\s+){0,2}[A-Z0-9][\w'’-]*[.:]")
 
 
 def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -34,10 +37,19 @@ def document_sentences(doc: Document) -> list[Sentence]:
     """Every sentence of the document, numbered by paragraph and position."""
     sentences = []
     for number, (p_start, p_end) in enumerate(paragraph_spans(doc.text), start=1):
-        for index, (start, end) in enumerate(sentence_spans(doc.text, p_start, p_end), start=1):
+        spans = _labelled(doc.text, sentence_spans(doc.text, p_start, p_end))
+        for index, (start, end) in enumerate(spans, start=1):
             page = doc.page_at(start)
             sentences.append(Sentence(doc.doc_id, number, index, start, end, doc.text[start:end], page))
     return sentences
+
+
+def _labelled(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The paragraph's sentence spans, an opening label joined to the sentence after it."""
+    found = list(spans)
+    if len(found) > 1 and _LABEL.fullmatch(text, *found[0]):
+        found[:2] = [(found[0][0], found[1][1])]
+    return found
 
 
 def chunk_document(doc: Document, max_chars: int = 700) -> list[Chunk]:

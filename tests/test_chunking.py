@@ -1,6 +1,7 @@
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,30 @@ def test_front_matter_is_not_chunked_but_offsets_still_match(tmp_path: Path) -> 
     sentences = document_sentences(doc)
     assert [s.text for s in sentences] == ["First sentence.", "Second one."]
     assert all(doc.text[s.start : s.end] == s.text for s in sentences)
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "sentences"),
+    [
+        # A play: the speaker's name opens the speech and is read with its first sentence.
+        (
+            "Lady Bracknell.  Good afternoon, dear Algernon.  I hope you are well.",
+            ["Lady Bracknell.  Good afternoon, dear Algernon.", "I hope you are well."],
+        ),
+        ("Jack.  Twenty-nine.", ["Jack.  Twenty-nine."]),
+        # An interview transcript and a numbered list.
+        ("Q. Where were you that night? At home.", ["Q. Where were you that night?", "At home."]),
+        (
+            "2. Limit all lines to 79 characters. Then wrap.",
+            ["2. Limit all lines to 79 characters.", "Then wrap."],
+        ),
+        # A label alone in its paragraph stays; a long first sentence is no label.
+        ("Good evening.", ["Good evening."]),
+        ("The state is strong. It endures.", ["The state is strong.", "It endures."]),
+    ],
+)
+def test_an_opening_label_is_read_with_the_sentence_after_it(paragraph: str, sentences: list[str]) -> None:
+    assert [s.text for s in document_sentences(_doc(paragraph))] == sentences
 
 
 @settings(max_examples=60, deadline=None)

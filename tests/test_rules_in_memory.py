@@ -25,6 +25,10 @@ TEXTS = {
         "# The fox and the crow\n\nA crow sat in a tree with a piece of cheese. A fox wanted the cheese "
         "and praised the crow's voice. The crow opened its beak to sing, and the cheese fell to the fox.\n"
     ),
+    "play": (
+        "# The key\n\nAnna.  “Where did you hide the key to the shed, Ben?”\n\n"
+        "Ben.  Under the flat stone by the shed door.\n\nAnna.  Under the stone?  How careless of you.\n"
+    ),
 }
 
 
@@ -54,6 +58,14 @@ Answer = Callable[[str], Draft]
 def test_the_sentence_that_answers_is_quoted(answer: Answer, question: str, sentence: str) -> None:
     draft = answer(question)
     assert not draft.refused and sentence in quoted(draft)
+
+
+def test_a_line_that_asks_is_never_quoted_and_a_speaker_stays_with_the_line(answer: Answer) -> None:
+    """In dialogue the question often echoes a line that asks it (“…?” in quotation marks too)."""
+    draft = answer("Where did Ben hide the key to the shed?")
+    assert not draft.refused
+    assert quoted(draft)[0] == "Ben.  Under the flat stone by the shed door."
+    assert not any(q.rstrip("”’\"' ").endswith("?") for q in quoted(draft))
 
 
 @pytest.mark.parametrize(
