@@ -37,6 +37,7 @@ SCORE_WEIGHTS = (0.6, 0.3, 0.1)
 # Question words the corpus never uses count this much in the overlap's denominator:
 # they cannot match, and are often paraphrases rather than missing topics.
 UNSEEN_WEIGHT = 0.5
+LEADERS = 2  # the passages at the top of each ranking that are always read for sentences
 
 
 @dataclass(frozen=True)
@@ -163,19 +164,26 @@ class Retriever:
         clock = time.perf_counter()
         fused = self._fuse(dense_chunks, _unique(dense_sentences), lexical_chunks)
         passages = fused[:k]
-        sentences = self._score_sentences(vector, query_stems, self._within_budget(fused, k))
+        # Each ranking's own best passages are read too: reciprocal rank fusion lets the two dense
+        # rankings outvote the lexical one, and a rare word's one paragraph would drop out of reach.
+        leaders = {
+            cid for ranking in (dense_chunks, dense_sentences, lexical_chunks) for cid in ranking[:LEADERS]
+        }
+        sentences = self._score_sentences(vector, query_stems, self._within_budget(fused, k, leaders))
         timings["fusion"] = _since(clock)
         return Retrieval(vector, passages, sentences, timings)
 
-    def _within_budget(self, fused: list[Passage], k: int) -> list[Passage]:
+    def _within_budget(self, fused: list[Passage], k: int, leaders: set[str]) -> list[Passage]:
         """The best passages up to k full chunks' worth of text, so short paragraphs (dialogue,
-        list items) give as much text to choose a sentence from as long ones."""
+        list items) give as much text to choose a sentence from as long ones, and the ``leaders``."""
         budget = k * self.index.settings.chunk_chars
         taken: list[Passage] = []
         used = 0
         for passage in fused:
             if len(taken) >= k and used >= budget:
-                break
+                if passage.chunk.chunk_id in leaders:
+                    taken.append(passage)
+                continue
             taken.append(passage)
             used += len(passage.chunk.text)
         return taken

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant import Assistant
@@ -9,6 +11,7 @@ from assistant.lexical import stem
 from assistant.retrieval import Retriever
 
 BIRDS = "# Birds\n\nThe heron waits by the river for fish.\n\nHerons nest in noisy colonies.\n"
+FICTION = Path(__file__).parent / "data" / "texts" / "fiction" / "corpus"
 STONES = "# Stones\n\nGranite forms from slowly cooled magma.\n\nThe river polishes granite pebbles.\n"
 
 
@@ -57,3 +60,17 @@ def test_unrelated_pair_finds_words_that_never_meet(
 )
 def test_unrelated_pair_on_the_essay(bot: Assistant, question: str, pair: str | None) -> None:
     assert bot.retriever.unrelated_pair(question) == pair
+
+
+def test_each_rankings_best_passage_is_read(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Poe's story: the question's rare word ("learnedly") is in one paragraph, first by BM25 but
+    in neither dense ranking's top 20, so fusion alone ranks it out of the passages read."""
+    folder = tmp_path_factory.mktemp("story")
+    bot = Assistant(corpus_dir=FICTION, index_dir=folder / "index")
+    bot.ingest()
+    retrieval = bot.retriever.retrieve(
+        "On what subject does the narrator believe the Minister has written learnedly?"
+    )
+    answer = "The Minister I believe has written learnedly on the Differential Calculus."
+    assert answer not in " ".join(p.chunk.text for p in retrieval.passages)  # fusion's top k
+    assert answer in [s.sentence.text for s in retrieval.sentences]  # read all the same
