@@ -72,8 +72,8 @@ _EXPECTS: list[tuple[re.Pattern[str], Expects]] = [
 ]
 # "How many steps lead up to ...": the words between "how many" and the verb.
 _COUNTED = re.compile(
-    r"\bhow\s+(?:many|much)\s+(?P<what>(?:(?!(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)\b)"
-    r"[\w'’-]+\s+){1,5})",
+    r"\bhow\s+(?:many|much)\s+(?P<what>(?:(?!(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|"
+    r"should|must|may|might|shall)\b)[\w'’-]+\s+){1,5})",
     re.IGNORECASE,
 )
 _DATE = re.compile(

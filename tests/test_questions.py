@@ -17,6 +17,9 @@ from assistant.questions import analyse, gives_expected
             ("deploy", "strateg", "nuclear", "warhead"),
         ),
         ("How much did it cost to develop Stuxnet?", ()),
+        # A modal ends what is counted as an auxiliary does (a cookbook's "should", a law's "must").
+        ("For how many hours should pork be kept cold?", ("hour",)),
+        ("How many Senators must each State send?", ("senat",)),
         ("What is deterrence?", ()),
     ],
 )
