@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 import snowballstemmer
@@ -100,3 +101,33 @@ def names(text: str) -> set[str]:
             if token[0].isupper() and len(token) > 1 and token.lower() not in STOP_WORDS:
                 found.add(re.sub(r"['’]s$", "", token).lower())
     return found
+
+
+class Variants:
+    """Words of one root that stemming keeps apart: "Canada" and "Canadian", "Syria" and "Syrian",
+    "French" and "Frenchman". Two stems are variants when they share their first five letters and
+    differ after that by at most one letter of the shorter ("Johnson" and "Johnston" do not)."""
+
+    PREFIX = 5
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self._by_prefix: dict[str, list[str]] = defaultdict(list)
+        for word in vocabulary:
+            if len(word) >= self.PREFIX:
+                self._by_prefix[word[: self.PREFIX]].append(word)
+
+    def of(self, word: str) -> str | None:
+        """The vocabulary's closest variant of ``word`` (itself, if the vocabulary has it), or None."""
+        if len(word) < self.PREFIX:
+            return None
+        found = [
+            (shared, -len(other), other)
+            for other in self._by_prefix.get(word[: self.PREFIX], [])
+            if (shared := _shared_prefix(word, other)) >= min(len(word), len(other)) - 1
+        ]
+        return max(found)[2] if found else None
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many letters ``a`` and ``b`` share from the start."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))

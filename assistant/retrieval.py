@@ -14,13 +14,14 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, KeysView
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
 
 from .embedding import DIMENSIONS, MiniLMEmbeddings
 from .index import Index, sentence_id
-from .lexical import FRAME_WORDS, STOP_WORDS, stem, stems, words
+from .lexical import FRAME_WORDS, STOP_WORDS, Variants, stem, stems, words
 from .models import Chunk, Passage, Sentence
 from .table import ChunkTable, open_tables
 
@@ -97,6 +98,14 @@ class Retriever:
     def unseen_idf(self) -> float:
         """The idf a word would have if one sentence used it."""
         return self.sentence_bm25.unseen_idf
+
+    @cached_property
+    def _variants(self) -> Variants:
+        return Variants(self.vocabulary)
+
+    def variant(self, stem: str) -> str | None:
+        """The corpus's own form of a word it uses only in another form ("Canada": "Canadian")."""
+        return self._variants.of(stem)
 
     def _doc_numbers(self, doc_ids: Collection[str]) -> list[int]:
         return [n for n in map(self.table.doc_number, doc_ids) if n is not None]

@@ -87,6 +87,8 @@ class SentenceSource(Protocol):
 
     def unseen_idf(self) -> float: ...
 
+    def variant(self, stem: str) -> str | None: ...
+
     def unrelated_pair(self, question: str) -> str | None: ...
 
 
@@ -119,8 +121,12 @@ def read_question(
         idf = source.idf(s)
         weights[s] = idf if idf is not None else unseen_idf * 0.5
         missing += 0.0 if idf is not None else weights[s]
+    # A name the corpus uses in another form is that form: "Canada" in a text that says "Canadian".
     resolved = {
-        name: tuple(stem(part) for part in aliases.get(name, name).split())
+        name: tuple(
+            part if source.idf(part) is not None else source.variant(part) or part
+            for part in map(stem, aliases.get(name, name).split())
+        )
         for name in info.names
         if stem(name) not in about
     }

@@ -19,7 +19,7 @@ from assistant.bm25 import BM25
 from assistant.chunking import chunk_document
 from assistant.embedding import MiniLMEmbeddings
 from assistant.generation import Request
-from assistant.lexical import stems
+from assistant.lexical import Variants, stems
 from assistant.models import Chunk, Document, Passage, Sentence
 from assistant.questions import analyse
 from assistant.retrieval import Retrieval, ScoredSentence
@@ -56,6 +56,9 @@ class MemoryPassages:
 
     def unseen_idf(self) -> float:
         return self.bm25.unseen_idf
+
+    def variant(self, stem: str) -> str | None:
+        return Variants(self.bm25.idf).of(stem)
 
     def unrelated_pair(self, question: str) -> str | None:
         return None

@@ -13,7 +13,7 @@ import pytest
 from assistant import Assistant
 from assistant.errors import CorpusError
 from assistant.followups import rewrite
-from assistant.lexical import expand_aliases, names
+from assistant.lexical import Variants, expand_aliases, names
 from assistant.models import Message
 from assistant.profile import Profile, heading_examples, load_profile
 from assistant.questions import analyse, gives_expected, stance_of
@@ -261,6 +261,9 @@ class Vocabulary:
     def unseen_idf(self) -> float:
         return 6.0
 
+    def variant(self, stem: str) -> str | None:
+        return Variants(self._idf).of(stem)
+
 
 def test_a_name_in_every_other_line_hardly_singles_out_a_sentence() -> None:
     """A narrator's or hero's name (low idf) missing from a sentence costs it little; a rare one, a lot."""
@@ -270,3 +273,18 @@ def test_a_name_in_every_other_line_hardly_singles_out_a_sentence() -> None:
     without_place = names_share(question, {"holm", "citi"})
     assert names_share(question, {"holm", "pragu"}) == 1.0
     assert without_place < 0.6 < without_hero < 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "unknown"),
+    [
+        ("How far is the city from Canada?", ()),  # the text says "Canadian"
+        ("Why was the note not written by a French hand?", ()),  # "Frenchman"
+        ("What did Johnson say?", ("Johnson",)),  # "Johnston" is someone else
+        ("What did Merriman say?", ("Merriman",)),  # "merriment" is no name of his
+    ],
+)
+def test_a_name_the_text_uses_in_another_form_is_known(question: str, unknown: tuple[str, ...]) -> None:
+    source = Vocabulary({"canadian": 5.0, "frenchman": 5.0, "johnston": 5.0, "merriment": 5.0, "citi": 4.0})
+    known = read_question(analyse(question), source, {})  # type: ignore[arg-type]
+    assert tuple(name.title() for name in known.unknown) == unknown
