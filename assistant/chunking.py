@@ -45,11 +45,21 @@ def document_sentences(doc: Document) -> list[Sentence]:
 
 
 def _labelled(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The paragraph's sentence spans, an opening label joined to the sentence after it."""
-    found = list(spans)
-    if len(found) > 1 and _LABEL.fullmatch(text, *found[0]):
-        found[:2] = [(found[0][0], found[1][1])]
-    return found
+    """The paragraph's sentence spans, a label that opens it or one of its lines joined to the
+    sentence after it."""
+    joined: list[tuple[int, int]] = []
+    pending: int | None = None  # where a label waiting for its sentence starts
+    for index, (start, end) in enumerate(spans):
+        line_start = text.rfind("\n", 0, start) + 1
+        opens_line = index == 0 or not text[line_start:start].strip()
+        if pending is None and opens_line and _LABEL.fullmatch(text, start, end):
+            pending = start
+            continue
+        joined.append((start if pending is None else pending, end))
+        pending = None
+    if pending is not None:  # a label with nothing after it stays a sentence of its own
+        joined.append((pending, end))
+    return joined
 
 
 def chunk_document(doc: Document, max_chars: int = 700) -> list[Chunk]:

@@ -28,6 +28,7 @@ from .models import AnswerKind, Chunk, Fallback, Message, Sentence, Verification
 from .profile import Profile, does
 from .questions import QuestionInfo, analyse, stance_of
 from .retrieval import Retrieval, ScoredSentence
+from .sentences import is_question
 from .signals import (
     ANAPHORIC,
     EXPLETIVE_IT,
@@ -140,7 +141,6 @@ REFUSAL_REQUEST = (
 REFUSAL_NOTHING_MORE = "There is nothing more about this in {reading} than the passages already quoted."
 GREETING = "Hello! Ask me a question about {reading} and I will answer with quotations from it."
 HEADING_MAX_WORDS = 12  # a title or heading is short and has no closing punctuation
-_QUESTION_END = re.compile(r"\?[\s\"”’')\]]*$")
 # Another candidate is quoted beside the best when the sentence model rates it at least
 # this share of the best's probability, and at least FLOOR.
 RELATIVE = 0.65
@@ -223,7 +223,7 @@ class ExtractiveGenerator(Generator):
             c
             for c in request.retrieval.sentences
             if (c.sentence.doc_id, c.sentence.start) not in request.exclude
-            and not _is_question(c.sentence.text)
+            and not is_question(c.sentence.text)  # a line that asks states no answer
             and not _is_heading(c.sentence.text)
         ]
 
@@ -365,6 +365,15 @@ class ExtractiveGenerator(Generator):
                 quotes[(before.doc_id, before.start)] = Quote(
                     before, self.retriever.chunk_of(before), c.score
                 )
+        # A sentence that ends with a colon introduces what follows it: a list, a rule, a quotation.
+        for c in (c for c in chosen if c.sentence.text.rstrip().endswith(":")):
+            sentence = c.sentence
+            while len(quotes) < self.settings.max_quotes:
+                _, after = self.retriever.adjacent(sentence)
+                if after is None or (after.doc_id, after.start) in quotes:
+                    break
+                quotes[(after.doc_id, after.start)] = Quote(after, self.retriever.chunk_of(after), c.score)
+                sentence = after
         if reasons and len(quotes) < self.settings.max_quotes:
             lead = chosen[0]
             _, after = self.retriever.neighbours(lead.sentence)
@@ -392,7 +401,7 @@ class ExtractiveGenerator(Generator):
     def _summary(self) -> Draft:
         """The sentences closest to the centre of the document: its thesis, as a reader would pick."""
         everything = self.retriever.all_sentences()
-        sentences = [s for s in everything if not _is_question(s.text) and len(s.text) > 40]
+        sentences = [s for s in everything if not is_question(s.text) and len(s.text) > 40]
         vectors = self.retriever.sentence_vectors_for(sentences)
         centroid = vectors.mean(axis=0)
         ranked = np.argsort(-(vectors @ centroid))[: self.settings.max_quotes]
@@ -423,11 +432,6 @@ def _as_asked(question: str, word: str) -> str:
     """A word as the question wrote it ("France", not "france")."""
     match = re.search(rf"\b{re.escape(word)}\b", question, re.IGNORECASE)
     return match.group(0) if match else word
-
-
-def _is_question(text: str) -> bool:
-    """A question states no answer, in quotation marks or brackets too: “And Irene Adler?”"""
-    return bool(_QUESTION_END.search(text))
 
 
 def _is_heading(text: str) -> bool:

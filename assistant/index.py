@@ -43,7 +43,7 @@ from .models import Chunk, Document, Sentence, Source
 log = logging.getLogger(__name__)
 
 # Bump when chunking or sentence splitting changes: indexes are then rebuilt.
-SCHEMA_VERSION = 4  # 3: a capital of any script opens a sentence; 4: an opening label joins its sentence
+SCHEMA_VERSION = 5  # 3: a capital of any script opens a sentence; 4, 5: a label joins its sentence
 PAGE = 10_000  # rows per read from Chroma
 KINDS = ("documents", "chunks", "sentences")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

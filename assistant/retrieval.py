@@ -23,6 +23,7 @@ from .embedding import DIMENSIONS, MiniLMEmbeddings
 from .index import Index, sentence_id
 from .lexical import FRAME_WORDS, STOP_WORDS, Variants, stem, stems, words
 from .models import Chunk, Passage, Sentence
+from .sentences import is_question
 from .table import ChunkTable, open_tables
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,8 @@ class Retriever:
         leaders = {
             cid for ranking in (dense_chunks, dense_sentences, lexical_chunks) for cid in ranking[:LEADERS]
         }
-        sentences = self._score_sentences(vector, query_stems, self._within_budget(fused, k, leaders))
+        read = self._with_replies(self._within_budget(fused, k, leaders))
+        sentences = self._score_sentences(vector, query_stems, read)
         timings["fusion"] = _since(clock)
         return Retrieval(vector, passages, sentences, timings)
 
@@ -196,6 +198,23 @@ class Retriever:
             taken.append(passage)
             used += len(passage.chunk.text)
         return taken
+
+    def _with_replies(self, passages: list[Passage]) -> list[Passage]:
+        """The passages, each one that ends by asking followed by the passage after it: in dialogue,
+        an interview or a FAQ the line that asks is what matches, and the next line answers."""
+        taken = {p.chunk.chunk_id for p in passages}
+        replies = []
+        for passage in passages:
+            if not is_question(passage.chunk.sentences[-1].text):
+                continue
+            row = self.table.row_of(passage.chunk.chunk_id)
+            if row is None or row + 1 >= len(self.table):
+                continue
+            reply = self.table.chunk(row + 1)
+            if reply.doc_id == passage.chunk.doc_id and reply.chunk_id not in taken:
+                taken.add(reply.chunk_id)
+                replies.append(Passage(reply, passage.score))
+        return passages + replies
 
     def _known(self, chunk_ids: list[str]) -> list[str]:
         return [cid for cid in chunk_ids if self.table.row_of(cid) is not None]

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?(\w))")
 _NEXT_WORD = re.compile(r"\s+[\"'“‘(\[]?([^\W\d_]+)")  # letters of any script
 _DOTTED_ACRONYM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
+_QUESTION_END = re.compile(r"\?[\s\"”’')\]]*$")
 
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep pres rev hon e.g i.e cf vs
@@ -71,6 +72,11 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         end -= 1
     if start < end:
         yield start, end
+
+
+def is_question(sentence: str) -> bool:
+    """Whether the sentence asks, in quotation marks or brackets too: “And Irene Adler?”"""
+    return bool(_QUESTION_END.search(sentence))
 
 
 def split_sentences(text: str) -> list[str]:

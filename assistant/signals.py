@@ -6,8 +6,9 @@ Two small sets of numbers, each roughly in [0, 1], none tied to any one text:
   the idf-weighted share of the question's words it holds, its passage's fused rank,
   how far it falls behind the best candidate on each, whether it holds the question's
   names and the kind of thing the question asks for (a date, a number), its place in
-  its paragraph, how close its neighbours are, its length, and whether it leans on the
-  sentence before;
+  its paragraph, how close its neighbours are, its length, whether it leans on the
+  sentence before, and whether the sentence before asks what the question asks (in
+  dialogue, an interview or a FAQ the next line answers);
 - per question (does the text answer at all?): how likely the best sentence is, its
   cosine and word overlap, how much of the question (by idf) the collection never
   uses, which of its names the collection or the best passage never uses, whether
@@ -32,6 +33,7 @@ from .lexical import stem, stems
 from .models import Sentence
 from .questions import QuestionInfo, gives_expected
 from .retrieval import ScoredSentence
+from .sentences import is_question
 
 # A sentence opening with one of these leans on the one before it.
 ANAPHORIC = re.compile(
@@ -58,6 +60,7 @@ SENTENCE_FEATURES = (
     "leans_back",
     "window_dense",
     "window_lexical",
+    "answers_asked",
 )
 QUESTION_FEATURES = (
     "best_probability",
@@ -185,6 +188,9 @@ def sentence_matrix(
         around = [n for n in window if n is not None]
         window_vector = np.sum([sentence_vector] + [vectors[id(n)] for n in around], axis=0)
         window_stems = set(stems(" ".join([text] + [n.text for n in around])))
+        # The line after one that asks what the question asks: how dialogue, interviews and FAQs answer.
+        asked = window[0]
+        answers_asked = float(vectors[id(asked)] @ vector) if asked and is_question(asked.text) else 0.0
         rows.append(
             [
                 c.dense,
@@ -201,6 +207,7 @@ def sentence_matrix(
                 float(bool(ANAPHORIC.match(text)) and not EXPLETIVE_IT.match(text)),
                 float(window_vector @ vector / (np.linalg.norm(window_vector) or 1.0)),
                 coverage(question, window_stems),
+                answers_asked,
             ]
         )
     return np.asarray(rows, dtype=np.float64)

@@ -74,6 +74,11 @@ def test_front_matter_is_not_chunked_but_offsets_still_match(tmp_path: Path) -> 
             "2. Limit all lines to 79 characters. Then wrap.",
             ["2. Limit all lines to 79 characters.", "Then wrap."],
         ),
+        # A list laid out one item a line: each number opens its line.
+        (
+            "Imports go in this order.\n  1. Standard imports.\n  2. Local imports.",
+            ["Imports go in this order.", "1. Standard imports.", "2. Local imports."],
+        ),
         # A label alone in its paragraph stays; a long first sentence is no label.
         ("Good evening.", ["Good evening."]),
         ("The state is strong. It endures.", ["The state is strong.", "It endures."]),

@@ -74,3 +74,31 @@ def test_each_rankings_best_passage_is_read(tmp_path_factory: pytest.TempPathFac
     answer = "The Minister I believe has written learnedly on the Differential Calculus."
     assert answer not in " ".join(p.chunk.text for p in retrieval.passages)  # fusion's top k
     assert answer in [s.sentence.text for s in retrieval.sentences]  # read all the same
+
+
+PLACES = ("harbour", "market", "chapel", "quay", "school", "mill", "station", "lighthouse")
+INTERVIEW = (
+    "# An interview\n\n"
+    + "".join(
+        f"The move of the {place} to the coast took a year, and people still ask which year the coast "
+        f"{place} moved and what the move meant for a coast town that had grown around its {place}.\n\n"
+        for place in PLACES
+    )
+    + (
+        "Q. What year did you move to the coast?\n\n"
+        "A. Nineteen fifty-two, the spring after the flood.\n\n"
+        "Q. Did you like the school?\n\n"
+        "A. Not at first; the teachers were strict and the walk was long.\n"
+    )
+)
+
+
+def test_the_line_after_one_that_asks_is_read(tmp_path: Path) -> None:
+    """An interview: the question's words are in the line that asks; the answer is the next line."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "interview.md").write_text(INTERVIEW, encoding="utf-8")
+    bot = Assistant(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    bot.ingest()
+    retrieval = bot.retriever.retrieve("What year did you move to the coast?", k=1)
+    answer = "A. Nineteen fifty-two, the spring after the flood."
+    assert answer in [s.sentence.text for s in retrieval.sentences]

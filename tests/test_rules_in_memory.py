@@ -27,7 +27,12 @@ TEXTS = {
     ),
     "play": (
         "# The key\n\nAnna.  “Where did you hide the key to the shed, Ben?”\n\n"
-        "Ben.  Under the flat stone by the shed door.\n\nAnna.  Under the stone?  How careless of you.\n"
+        "Ben.  Under the flat stone by the shed door.\n\nAnna.  Under the stone?  How careless of you.\n\n"
+        "Ben.  How long have you kept the garden?\n\nAnna.  Eleven summers.\n"
+    ),
+    "imports": (
+        "# Imports\n\nImports go in this order:\n\n1. Standard library imports.\n\n"
+        "2. Third party imports.\n\n3. Local imports.\n"
     ),
 }
 
@@ -66,6 +71,22 @@ def test_a_line_that_asks_is_never_quoted_and_a_speaker_stays_with_the_line(answ
     assert not draft.refused
     assert quoted(draft)[0] == "Ben.  Under the flat stone by the shed door."
     assert not any(q.rstrip("”’\"' ").endswith("?") for q in quoted(draft))
+
+
+def test_the_line_after_the_one_that_asks_answers(answer: Answer) -> None:
+    """Dialogue, an interview, a FAQ: the text's own question matches, the next line answers."""
+    draft = answer("How long has Anna kept the garden?")
+    assert not draft.refused and "Anna.  Eleven summers." in quoted(draft)
+
+
+def test_a_sentence_ending_in_a_colon_is_quoted_with_what_it_introduces(answer: Answer) -> None:
+    draft = answer("In what order do imports go?")
+    assert not draft.refused
+    assert quoted(draft)[:3] == [
+        "Imports go in this order:",
+        "1. Standard library imports.",
+        "2. Third party imports.",
+    ]
 
 
 @pytest.mark.parametrize(
