@@ -28,6 +28,9 @@ _REQUEST = re.compile(
     r"give\s+me\s+(a\s+)?(joke|poem|recipe|code)|what('s|\s+is)\s+the\s+weather|"
     r"what\s+model\s+are\s+you)\b|^\s*(who|what)\s+are\s+you\s*[?.!]*\s*$"
     r"|^\s*system\s*:|</?[a-z]+>|\byou\s+are\s+now\b|\bnew\s+instructions\b"
+    # Advice, plans and the time of day are asked of the assistant, not of the text.
+    r"|^\s*((can|could|would|will)\s+you\s+)?(please\s+)?(recommend|suggest|plan|book|order)\b"
+    r"|\bwhat\s+time\s+is\s+it\b|\bshould\s+i\s+(buy|read|watch|visit|choose|get|try)\b"
     r"|\b(a\s+(joke|poem|limerick|haiku|song|recipe)|system\s+prompt|your\s+instructions|"
     r"into\s+(french|spanish|german|italian|chinese|japanese|arabic|russian))\b",
     re.IGNORECASE,

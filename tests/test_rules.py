@@ -31,6 +31,12 @@ from assistant.signals import names_share, read_question
         ("Tell me a joke about style guides.", "request"),
         ("How does Python's style guide treat tabs?", "question"),  # a language name is not a request
         ("Can you tell me what the Senate may do?", "question"),
+        ("Can you recommend a good restaurant near the harbour?", "request"),
+        ("Plan a three-day trip along the river.", "request"),
+        ("Which laptop should I buy for this course?", "request"),
+        ("What time is it in Paris right now?", "request"),
+        ("What does the author recommend for beginners?", "question"),
+        ("Which plan does the report suggest?", "question"),
         ("hi", "greeting"),
         ("Thanks!", "greeting"),
         ("Summarize the speech.", "summary"),
