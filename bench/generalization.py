@@ -3,6 +3,7 @@
     python -m bench.generalization            # the table: in-sample and held-out, per text
     python -m bench.generalization --gate     # ... exit 1 if a held-out figure is below its floor
     python -m bench.generalization --write    # refit on every text: assistant/answer_model.json
+    python -m bench.generalization --against before.json   # ... and which questions changed since
 
 For each development text, the answer model (:mod:`assistant.fitting`) is fitted on the
 other texts only and that text's questions are answered and scored with it
@@ -14,6 +15,7 @@ Results: ``bench/results/generalization.json``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tomllib
 from pathlib import Path
@@ -77,6 +79,30 @@ def shortfalls(
     return low + high
 
 
+def _failures(parser: argparse.ArgumentParser, path: Path) -> dict[str, list[dict[str, Any]]]:
+    try:
+        found: dict[str, list[dict[str, Any]]] = json.loads(path.read_text(encoding="utf-8"))["failures"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        parser.error(f"--against {path}: not a results file of this bench ({exc})")
+    return found
+
+
+def changed(before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The questions that failed before and not now (right), or now and not before (wrong): with a
+    few unanswerable questions a text, a refit alone moves a figure, so a change is read question by
+    question."""
+    lines = []
+    for name in after:
+        old = {r["id"]: r for r in before.get(name, [])}
+        new = {r["id"]: r for r in after[name]}
+        lines += [f"right now  {name} {i}: {old[i]['question']}" for i in sorted(old.keys() - new.keys())]
+        lines += [
+            f"wrong now  {name} {i}: {new[i]['question']} -> {new[i]['answer'][:100]}"
+            for i in sorted(new.keys() - old.keys())
+        ]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gate", action="store_true", help="exit 1 when a held-out figure misses its bound")
@@ -84,8 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         "--write", action="store_true", help="save the fit on every text as the shipped model"
     )
     parser.add_argument("--only", help="comma-separated names of the sets to use (default: all)")
+    parser.add_argument(
+        "--against", type=Path, help="an earlier results file: list the questions that changed since"
+    )
     parser.add_argument("--index-root", type=Path, default=CACHE / "generalization", help="indexes")
     args = parser.parse_args(argv)
+    # Read before the run, which overwrites the usual results file and takes minutes.
+    earlier = _failures(parser, args.against) if args.against else None
     quiet()
     sets = [s for s in question_sets() if not args.only or s.name in args.only.split(",")]
     bots = {s.name: assistant_for(s, args.index_root) for s in sets}
@@ -118,25 +149,25 @@ def main(argv: list[str] | None = None) -> int:
         if not given:
             problems.append(f"{s.name}: no floors in pyproject's [tool.assistant.generalization.{s.name}]")
         problems += shortfalls(held_out, minimum, maximum, s.name)
-    write_results(
-        "generalization",
-        {
-            "in_sample": in_sample,
-            "held_out": held_out,
-            "baseline": baseline,
-            "threshold": everything.threshold,
-            "short_of_target": short,
-            "below_floor": problems,
-            "failures": {
-                name: [
-                    {k: r[k] for k in ("id", "kind", "question", "answer", "failures")}
-                    for r in report["results"]
-                    if r["failures"]
-                ]
-                for name, report in reports.items()
-            },
+    results: dict[str, Any] = {
+        "in_sample": in_sample,
+        "held_out": held_out,
+        "baseline": baseline,
+        "threshold": everything.threshold,
+        "short_of_target": short,
+        "below_floor": problems,
+        "failures": {
+            name: [
+                {k: r[k] for k in ("id", "kind", "question", "answer", "failures")}
+                for r in report["results"]
+                if r["failures"]
+            ]
+            for name, report in reports.items()
         },
-    )
+    }
+    write_results("generalization", results)
+    if earlier is not None:
+        print("\n".join(changed(earlier, results["failures"])) or "no question changed")
     for line in short:
         print(f"short of the target (held out): {line}")
     for problem in problems:
