@@ -49,7 +49,7 @@ def judged_for(extractive: ExtractiveGenerator, request: Request) -> Judged | No
     candidates = extractive.candidates(request)
     if not candidates:
         return None
-    return extractive.judge(request.info, candidates, request.retrieval.vector)
+    return extractive.judge(request, candidates)
 
 
 def best_candidates(judged: Judged | None, k: int = 3) -> list[Quote]:

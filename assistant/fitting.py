@@ -76,7 +76,7 @@ def collect(bot: Assistant, question_set: QuestionSet, records: Sequence[Questio
         if request.info.intent != "question" or request.wants_more:
             continue
         candidates = generator.candidates(request)
-        question, rows = generator.signals(request.info, candidates, request.retrieval.vector)
+        question, rows = generator.signals(request, candidates)
         gold = scorer.gold_spans(record)
         labels = np.asarray(
             [

@@ -114,6 +114,7 @@ class Request:
     retrieval: Retrieval
     exclude: frozenset[tuple[str, int]] = frozenset()  # (doc_id, start) of sentences already quoted
     wants_more: bool = False
+    previous: tuple[Sentence, ...] = ()  # for a follow-up: where the last answer was in the text
 
 
 class Generator(ABC):
@@ -207,7 +208,7 @@ class ExtractiveGenerator(Generator):
         candidates = self.candidates(request)
         if request.wants_more:
             return self._more(candidates, request.exclude)
-        judged = self.judge(info, candidates, request.retrieval.vector)
+        judged = self.judge(request, candidates)
         if not candidates or judged.answerability < self.model.threshold or _off_topic(judged, self.settings):
             return Draft.refusal(self._refusal(judged))
         chosen = self._select(request, judged)
@@ -227,15 +228,14 @@ class ExtractiveGenerator(Generator):
             and not _is_heading(c.sentence.text)
         ]
 
-    def signals(
-        self, info: QuestionInfo, candidates: list[ScoredSentence], vector: np.ndarray
-    ) -> tuple[Question, np.ndarray]:
+    def signals(self, request: Request, candidates: list[ScoredSentence]) -> tuple[Question, np.ndarray]:
         """The question as the signals read it, and each candidate's SENTENCE_FEATURES."""
-        question = read_question(info, self.retriever, self.profile.aliases, self.about)
-        return question, sentence_matrix(question, candidates, self.retriever, vector)
+        question = read_question(request.info, self.retriever, self.profile.aliases, self.about)
+        vector = request.retrieval.vector
+        return question, sentence_matrix(question, candidates, self.retriever, vector, request.previous)
 
-    def judge(self, info: QuestionInfo, candidates: list[ScoredSentence], vector: np.ndarray) -> Judged:
-        question, rows = self.signals(info, candidates, vector)
+    def judge(self, request: Request, candidates: list[ScoredSentence]) -> Judged:
+        question, rows = self.signals(request, candidates)
         probabilities = self.model.sentence.probability(rows)
         ranks = self.ranking.probability(rows)
         signals = question_vector(question, candidates, probabilities, self.retriever)
@@ -281,7 +281,7 @@ class ExtractiveGenerator(Generator):
         best = order[0]
         chosen = [candidates[best]]
         for part in self._parts(request):
-            top = self._best_for(part, candidates, probabilities)
+            top = self._best_for(part, request, candidates, probabilities)
             if top is not None and top not in chosen:
                 chosen.append(top)
         floor = max(RELATIVE * probabilities[best], FLOOR)
@@ -302,7 +302,7 @@ class ExtractiveGenerator(Generator):
         return [p for p in pieces if len(p.split()) >= 2]
 
     def _best_for(
-        self, part: str, candidates: list[ScoredSentence], probabilities: np.ndarray
+        self, part: str, request: Request, candidates: list[ScoredSentence], probabilities: np.ndarray
     ) -> ScoredSentence | None:
         """The candidate that best answers one part of a several-part question, among those the
         model finds plausible for the whole: the ranking model reads each as if the part were
@@ -321,7 +321,7 @@ class ExtractiveGenerator(Generator):
             )
             for i, v in zip(plausible, vectors, strict=True)
         ]
-        rows = sentence_matrix(question, rescored, self.retriever, vector)
+        rows = sentence_matrix(question, rescored, self.retriever, vector, request.previous)
         return candidates[plausible[int(np.argmax(self.ranking.probability(rows)))]]
 
     def _prefer_neighbours(

@@ -30,7 +30,17 @@ from .generation import Draft, ExtractiveGenerator, Generator, Quote, Request
 from .grounding import DEFAULT_CHECKER, SupportChecker
 from .index import Index, IngestReport, Progress
 from .lexical import expand_aliases, stem, words
-from .models import Answer, AnswerSentence, Citation, Document, Message, Passage, Source, StreamEvent
+from .models import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    Document,
+    Message,
+    Passage,
+    Sentence,
+    Source,
+    StreamEvent,
+)
 from .profile import Profile, heading_examples, load_profile
 from .questions import analyse
 from .retrieval import Retriever
@@ -345,6 +355,7 @@ class Assistant:
         retriever = self._fresh_retriever()
         standalone, wants_more = self._standalone(question, turns, generator or self.generator)
         searched = expand_aliases(standalone, self.profile.aliases)
+        follows_on = standalone != question and not wants_more  # a follow-up, rewritten to stand alone
         return Request(
             question=question,
             standalone=standalone,
@@ -352,6 +363,7 @@ class Assistant:
             retrieval=retriever.retrieve(searched, doc_ids=doc_ids),
             exclude=self._already_quoted(turns) if wants_more else frozenset(),
             wants_more=wants_more,
+            previous=self._previous_answer(turns, retriever) if follows_on else (),
         )
 
     def validate_question(self, question: str) -> str:
@@ -414,6 +426,16 @@ class Assistant:
             if modelled:
                 return modelled, False
         return result.question, result.wants_more
+
+    def _previous_answer(self, turns: list[Message], retriever: Retriever) -> tuple[Sentence, ...]:
+        """Where the last answer was in the text: the sentences it quoted, or, when it quoted none
+        (another system's answer, a summary in other words), the sentence nearest it in meaning."""
+        said = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
+        quoted = retriever.quoted_in(said)
+        if quoted or not said.strip():
+            return tuple(quoted)
+        nearest = retriever.nearest_sentence(said)
+        return (nearest,) if nearest else ()
 
     def _already_quoted(self, turns: list[Message]) -> frozenset[tuple[str, int]]:
         said = "\n".join(t.content for t in turns if t.role == "assistant")

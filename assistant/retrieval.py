@@ -270,6 +270,15 @@ class Retriever:
         """Every sentence in document order: for passes over the whole corpus only."""
         return list(self.table.sentences())
 
+    def nearest_sentence(self, text: str) -> Sentence | None:
+        """The sentence of the corpus closest in meaning to ``text``."""
+        for sentence_id_, _ in self.index.query_sentences(self.embed(text), 1):
+            chunk_id, _, index = sentence_id_.rpartition("/")
+            row = self.table.row_of(chunk_id)  # None: a hit from another version of the index
+            if row is not None:
+                return next((s for s in self.table.chunk(row).sentences if s.index == int(index)), None)
+        return None
+
     def quoted_in(self, text: str) -> list[Sentence]:
         """The sentences whose whole text occurs in ``text`` (an earlier answer, say)."""
         return [self.table.sentence(p) for p in self.table.quoted_in(text)]

@@ -7,8 +7,9 @@ Two small sets of numbers, each roughly in [0, 1], none tied to any one text:
   how far it falls behind the best candidate on each, whether it holds the question's
   names and the kind of thing the question asks for (a date, a number), its place in
   its paragraph, how close its neighbours are, its length, whether it leans on the
-  sentence before, and whether the sentence before asks what the question asks (in
-  dialogue, an interview or a FAQ the next line answers);
+  sentence before, whether the sentence before asks what the question asks (in
+  dialogue, an interview or a FAQ the next line answers), and, for a follow-up, whether it is
+  told near the answer before;
 - per question (does the text answer at all?): how likely the best sentence is, its
   cosine and word overlap, how much of the question (by idf) the collection never
   uses, which of its names the collection or the best passage never uses, whether
@@ -61,6 +62,7 @@ SENTENCE_FEATURES = (
     "window_dense",
     "window_lexical",
     "answers_asked",
+    "near_previous",
 )
 QUESTION_FEATURES = (
     "best_probability",
@@ -162,9 +164,14 @@ def names_share(question: Question, present: set[str]) -> float:
 
 
 def sentence_matrix(
-    question: Question, candidates: Sequence[ScoredSentence], source: SentenceSource, vector: np.ndarray
+    question: Question,
+    candidates: Sequence[ScoredSentence],
+    source: SentenceSource,
+    vector: np.ndarray,
+    previous: Sequence[Sentence] = (),
 ) -> np.ndarray:
-    """One row of SENTENCE_FEATURES per candidate; ``vector`` is the question's embedding."""
+    """One row of SENTENCE_FEATURES per candidate; ``vector`` is the question's embedding, and
+    ``previous`` where the answer before a follow-up was in the text."""
     if not candidates:
         return np.zeros((0, len(SENTENCE_FEATURES)))
     best_dense = max(c.dense for c in candidates)
@@ -208,9 +215,18 @@ def sentence_matrix(
                 float(window_vector @ vector / (np.linalg.norm(window_vector) or 1.0)),
                 coverage(question, window_stems),
                 answers_asked,
+                near_previous(c.sentence, previous),
             ]
         )
     return np.asarray(rows, dtype=np.float64)
+
+
+def near_previous(sentence: Sentence, previous: Sequence[Sentence]) -> float:
+    """1 in the paragraph of the answer before a follow-up, 0.5 in a paragraph beside it: what a
+    follow-up asks about is usually told close to what was just answered."""
+    distances = [abs(sentence.paragraph - p.paragraph) for p in previous if p.doc_id == sentence.doc_id]
+    closest = min(distances, default=2)
+    return 1.0 if closest == 0 else 0.5 if closest == 1 else 0.0
 
 
 def question_vector(

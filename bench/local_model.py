@@ -95,11 +95,7 @@ def run_set(bot: Assistant, records: list[QuestionRecord], veto: float) -> dict[
         request = bot.request(bot.validate_question(record.question), bot.validate_history(record.history))
         if request.info.intent == "question" and not request.wants_more:
             candidates = bot.extractive.candidates(request)
-            signal = (
-                bot.extractive.judge(request.info, candidates, request.retrieval.vector).answerability
-                if candidates
-                else 0.0
-            )
+            signal = bot.extractive.judge(request, candidates).answerability if candidates else 0.0
             p_yes = generator.answerability(request)
             judged.append(
                 {

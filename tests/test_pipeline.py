@@ -69,6 +69,30 @@ def test_follow_up_is_rewritten_with_the_conversation(bot: Assistant) -> None:
     assert any("armed forces" in c.quote or "military forces" in c.quote for c in answer.citations)
 
 
+PEACEKEEPING = (
+    "Crisis management and peacekeeping missions, moreover, aim to reduce incentives for violence, rather "
+    "than seeking to achieve conventional military victories or negotiated, top-down agreements."
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        PEACEKEEPING,  # an answer of ours, quoting the sentence
+        "They lower the incentives for violence rather than win military victories.",  # in other words
+    ],
+)
+def test_a_follow_up_knows_where_the_answer_before_it_was(bot: Assistant, answer: str) -> None:
+    history = [
+        {"role": "user", "content": "What should crisis management missions aim to do?"},
+        {"role": "assistant", "content": answer},
+    ]
+    follow_up = bot.request(bot.validate_question("Who should lead them?"), bot.validate_history(history))
+    assert [s.text for s in follow_up.previous] == [PEACEKEEPING]
+    fresh = bot.request(bot.validate_question("What is human security?"), bot.validate_history(history))
+    assert fresh.previous == ()  # a question that stands alone is no follow-up
+
+
 def test_what_about_substitutes_the_new_topic(bot: Assistant) -> None:
     history = [
         {"role": "user", "content": "What does the author say about Biden's policy towards Ukraine?"},

@@ -14,10 +14,10 @@ from assistant import Assistant
 from assistant.errors import CorpusError
 from assistant.followups import rewrite
 from assistant.lexical import Variants, expand_aliases, names
-from assistant.models import Message
+from assistant.models import Message, Sentence
 from assistant.profile import Profile, heading_examples, load_profile
 from assistant.questions import analyse, gives_expected, stance_of
-from assistant.signals import names_share, read_question
+from assistant.signals import names_share, near_previous, read_question
 
 
 @pytest.mark.parametrize(
@@ -294,3 +294,13 @@ def test_a_name_the_text_uses_in_another_form_is_known(question: str, unknown: t
     source = Vocabulary({"canadian": 5.0, "frenchman": 5.0, "johnston": 5.0, "merriment": 5.0, "citi": 4.0})
     known = read_question(analyse(question), source, {})  # type: ignore[arg-type]
     assert tuple(name.title() for name in known.unknown) == unknown
+
+
+def test_a_follow_up_looks_near_the_answer_before_it() -> None:
+    def at(doc: str, paragraph: int) -> Sentence:
+        return Sentence(doc, paragraph, 1, 0, 1, "x")
+
+    previous = (at("a", 5),)
+    assert [near_previous(at("a", p), previous) for p in (5, 4, 6, 3)] == [1.0, 0.5, 0.5, 0.0]
+    assert near_previous(at("b", 5), previous) == 0.0  # another document
+    assert near_previous(at("a", 5), ()) == 0.0  # no answer before
