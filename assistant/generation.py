@@ -355,7 +355,7 @@ class ExtractiveGenerator(Generator):
 
         The sentence before any chosen one that cannot stand alone ("This approach...");
         and for a question that asks how, why or what the author thinks, the sentence
-        after the best one in its paragraph: a verdict's reasons follow it.
+        after the best one (in dialogue, the next paragraph's): a verdict's reasons follow it.
         """
         quotes = {(c.sentence.doc_id, c.sentence.start): Quote(c.sentence, c.chunk, c.score) for c in chosen}
         for c in chosen:
@@ -370,14 +370,15 @@ class ExtractiveGenerator(Generator):
             sentence = c.sentence
             while len(quotes) < self.settings.max_quotes:
                 _, after = self.retriever.adjacent(sentence)
-                if after is None or (after.doc_id, after.start) in quotes:
+                if after is None or (after.doc_id, after.start) in quotes or _is_heading(after.text):
                     break
                 quotes[(after.doc_id, after.start)] = Quote(after, self.retriever.chunk_of(after), c.score)
                 sentence = after
         if reasons and len(quotes) < self.settings.max_quotes:
             lead = chosen[0]
-            _, after = self.retriever.neighbours(lead.sentence)
-            if after and (after.doc_id, after.start) not in quotes:
+            # In dialogue the reason is often the reply, the next paragraph's first line.
+            _, after = self.retriever.adjacent(lead.sentence)
+            if after and (after.doc_id, after.start) not in quotes and not _is_heading(after.text):
                 quotes[(after.doc_id, after.start)] = Quote(after, self.retriever.chunk_of(after), lead.score)
         # Document order within a document; the best sentence's document first.
         documents = list(dict.fromkeys(c.sentence.doc_id for c in chosen))

@@ -30,6 +30,10 @@ TEXTS = {
         "Ben.  Under the flat stone by the shed door.\n\nAnna.  Under the stone?  How careless of you.\n\n"
         "Ben.  How long have you kept the garden?\n\nAnna.  Eleven summers.\n"
     ),
+    "lamp": (
+        "# The lamp\n\nMira sat down again without lighting the lamp.\n\n"
+        "“We shall think better in the dark,” she said.\n"
+    ),
     "imports": (
         "# Imports\n\nImports go in this order:\n\n1. Standard library imports.\n\n"
         "2. Third party imports.\n\n3. Local imports.\n"
@@ -77,6 +81,15 @@ def test_the_line_after_the_one_that_asks_answers(answer: Answer) -> None:
     """Dialogue, an interview, a FAQ: the text's own question matches, the next line answers."""
     draft = answer("How long has Anna kept the garden?")
     assert not draft.refused and "Anna.  Eleven summers." in quoted(draft)
+
+
+def test_a_why_question_gets_the_reason_that_follows_even_in_the_next_line(answer: Answer) -> None:
+    draft = answer("Why did Mira not light the lamp?")
+    assert not draft.refused
+    assert quoted(draft)[:2] == [
+        "Mira sat down again without lighting the lamp.",
+        "“We shall think better in the dark,” she said.",
+    ]
 
 
 def test_a_sentence_ending_in_a_colon_is_quoted_with_what_it_introduces(answer: Answer) -> None:
