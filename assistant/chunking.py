@@ -17,7 +17,7 @@ from .models import Chunk, Document, Sentence
 from .sentences import sentence_spans
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*(?:\r?\n[ \t]*)+")
-# A paragraph that opens with a label: a speaker's name in a play or an interview ("Lady
+# A paragraph or a line that opens with a label: a speaker's name in a play or an interview ("Lady
 # Bracknell.", "Q."), or a list number ("2."). Alone it says nothing; it belongs to what follows.
 _LABEL = re.compile(r"(?:[A-Z0-9][\w'’-]*\.?\s+){0,2}[A-Z0-9][\w'’-]*[.:]")
 
