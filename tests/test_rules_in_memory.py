@@ -83,23 +83,29 @@ def test_the_line_after_the_one_that_asks_answers(answer: Answer) -> None:
     assert not draft.refused and "Anna.  Eleven summers." in quoted(draft)
 
 
-def test_a_why_question_gets_the_reason_that_follows_even_in_the_next_line(answer: Answer) -> None:
-    draft = answer("Why did Mira not light the lamp?")
-    assert not draft.refused
-    assert quoted(draft)[:2] == [
-        "Mira sat down again without lighting the lamp.",
-        "“We shall think better in the dark,” she said.",
-    ]
-
-
-def test_a_sentence_ending_in_a_colon_is_quoted_with_what_it_introduces(answer: Answer) -> None:
-    draft = answer("In what order do imports go?")
-    assert not draft.refused
-    assert quoted(draft)[:3] == [
-        "Imports go in this order:",
-        "1. Standard library imports.",
-        "2. Third party imports.",
-    ]
+@pytest.mark.parametrize(
+    ("question", "opening"),
+    [
+        # A why question's reason follows the best sentence, in dialogue in the next line.
+        (
+            "Why did Mira not light the lamp?",
+            [
+                "Mira sat down again without lighting the lamp.",
+                "“We shall think better in the dark,” she said.",
+            ],
+        ),
+        # A sentence ending in a colon is quoted with what it introduces.
+        (
+            "In what order do imports go?",
+            ["Imports go in this order:", "1. Standard library imports.", "2. Third party imports."],
+        ),
+    ],
+)
+def test_the_best_sentence_is_quoted_with_what_follows_it(
+    answer: Answer, question: str, opening: list[str]
+) -> None:
+    draft = answer(question)
+    assert not draft.refused and quoted(draft)[: len(opening)] == opening
 
 
 @pytest.mark.parametrize(
