@@ -367,22 +367,26 @@ class ExtractiveGenerator(Generator):
                 )
         # A sentence that ends with a colon introduces what follows it: a list, a rule, a quotation.
         for c in (c for c in chosen if c.sentence.text.rstrip().endswith(":")):
-            sentence = c.sentence
-            while len(quotes) < self.settings.max_quotes:
-                _, after = self.retriever.adjacent(sentence)
-                if after is None or (after.doc_id, after.start) in quotes or _is_heading(after.text):
-                    break
-                quotes[(after.doc_id, after.start)] = Quote(after, self.retriever.chunk_of(after), c.score)
-                sentence = after
+            sentence: Sentence | None = c.sentence
+            while sentence is not None and len(quotes) < self.settings.max_quotes:
+                sentence = self._quote_next(quotes, sentence, c.score)
         if reasons and len(quotes) < self.settings.max_quotes:
-            lead = chosen[0]
             # In dialogue the reason is often the reply, the next paragraph's first line.
-            _, after = self.retriever.adjacent(lead.sentence)
-            if after and (after.doc_id, after.start) not in quotes and not _is_heading(after.text):
-                quotes[(after.doc_id, after.start)] = Quote(after, self.retriever.chunk_of(after), lead.score)
+            self._quote_next(quotes, chosen[0].sentence, chosen[0].score)
         # Document order within a document; the best sentence's document first.
         documents = list(dict.fromkeys(c.sentence.doc_id for c in chosen))
         return [quotes[key] for key in sorted(quotes, key=lambda k: (documents.index(k[0]), k[1]))]
+
+    def _quote_next(
+        self, quotes: dict[tuple[str, int], Quote], sentence: Sentence, score: float
+    ) -> Sentence | None:
+        """Quote the sentence after ``sentence`` (across a paragraph break) and return it; None when
+        there is none, it is quoted already, or it is a heading."""
+        _, after = self.retriever.adjacent(sentence)
+        if after is None or (after.doc_id, after.start) in quotes or _is_heading(after.text):
+            return None
+        quotes[(after.doc_id, after.start)] = Quote(after, self.retriever.chunk_of(after), score)
+        return after
 
     # -- special answers ----------------------------------------------------------------
 
