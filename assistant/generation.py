@@ -26,7 +26,7 @@ from .config import Settings
 from .lexical import stems
 from .models import AnswerKind, Chunk, Fallback, Message, Sentence, VerificationCounts
 from .profile import Profile, does
-from .questions import QuestionInfo, analyse, stance_of
+from .questions import QuestionInfo, analyse, gives_expected, stance_of
 from .retrieval import Retrieval, ScoredSentence
 from .sentences import is_question
 from .signals import (
@@ -92,6 +92,7 @@ class Draft:
     fallback: Fallback | None = None
     kind: AnswerKind = "answer"  # see Answer
     premise_corrected: bool = False  # see Answer
+    uncertain: bool = False  # see Answer
 
     def __post_init__(self) -> None:
         # A refusal built without saying which kind is a plain refusal: "answer" is never refused.
@@ -141,6 +142,10 @@ REFUSAL_REQUEST = (
 )
 REFUSAL_NOTHING_MORE = "There is nothing more about this in {reading} than the passages already quoted."
 GREETING = "Hello! Ask me a question about {reading} and I will answer with quotations from it."
+UNCERTAIN = (
+    "None of these sentences mentions “{focus}”: they are the nearest I found, "
+    "and {reading} may not answer exactly this question."
+)
 HEADING_MAX_WORDS = 12  # a title or heading is short and has no closing punctuation
 # Another candidate is quoted beside the best when the sentence model rates it at least
 # this share of the best's probability, and at least FLOOR.
@@ -215,8 +220,13 @@ class ExtractiveGenerator(Generator):
         quotes = self._with_context(chosen, reasons=info.asks_reasons)
         # The best-matching sentence carries the text's verdict on what the question presupposes.
         if info.stance and self._stance(chosen[0].sentence.text) == -info.stance:
-            return self._correction(quotes, info.stance)
-        return Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
+            draft = self._correction(quotes, info.stance)
+        else:
+            draft = Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
+        unnamed = _unnamed_focus(info, quotes)
+        if unnamed:
+            draft.uncertain, draft.notice = True, UNCERTAIN.format(focus=unnamed, reading=self.reading)
+        return draft
 
     def candidates(self, request: Request) -> list[ScoredSentence]:
         """The retrieved sentences that could be quoted: not headings, questions or quoted already."""
@@ -437,6 +447,17 @@ def _as_asked(question: str, word: str) -> str:
     """A word as the question wrote it ("France", not "france")."""
     match = re.search(rf"\b{re.escape(word)}\b", question, re.IGNORECASE)
     return match.group(0) if match else word
+
+
+def _unnamed_focus(info: QuestionInfo, quotes: list[Quote]) -> str:
+    """What a "which county…"/"what is the price of…" question asks for, when no quote names it:
+    quotes on the topic that never say which county are near the question, maybe not its answer.
+    A date ("in what year…") is found as a date; a name is not, as any capitalised word reads as one."""
+    texts = [q.sentence.text for q in quotes]
+    wanted = set(stems(info.focus))
+    if not wanted or wanted & set(stems(" ".join(texts))):
+        return ""
+    return "" if info.expects == "date" and any(gives_expected(info, t) for t in texts) else info.focus
 
 
 def _is_heading(text: str) -> bool:

@@ -165,6 +165,8 @@ class Answer:
     fallback: Fallback | None = None  # why the extractive answer replaced the model's; None if it did not
     kind: AnswerKind = "answer"  # see AnswerKind; "answer" exactly when not ``refused``
     premise_corrected: bool = False  # the answer leads with the text contradicting the question's premise
+    # The text may not answer exactly this: the quotes are the nearest it comes (``notice`` says so).
+    uncertain: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -472,6 +472,7 @@ class Assistant:
             fallback=draft.fallback,
             kind=draft.kind,
             premise_corrected=draft.premise_corrected,
+            uncertain=draft.uncertain,
         )
 
 

@@ -79,6 +79,22 @@ _COUNTED = re.compile(
     r"should|must|may|might|shall)\b)[\w'’-]+\s+){1,5})",
     re.IGNORECASE,
 )
+# What a "what/which" question names as the thing it wants: "which county is...", "what kind of
+# mood...", "what is the price of...". The words must stop at an auxiliary ("what tool does") so
+# that a verb ("what made Holmes...") is never read as the thing asked for.
+_AUXILIARY = r"(?:is|was|were|are|did|does|do|has|have|had|will|would|can|could|should|must|may|might|shall)"
+_WORD = r"[\w'’-]+"
+_OPENING = (
+    r"^\s*(?:and\s+)?(?:(?:in|at|on|from|for|to|by|with|of)\s+)?(?:what|which)\s+(?!(?:exactly|else|then)\b)"
+)
+_FOCUS = [
+    re.compile(_OPENING + rf"(?:kinds?|sorts?|types?)\s+of\s+(?P<focus>{_WORD})", re.IGNORECASE),
+    re.compile(_OPENING + rf"{_AUXILIARY}\s+(?:the|a|an)\s+(?P<focus>{_WORD})\s+of\b", re.IGNORECASE),
+    re.compile(
+        _OPENING + rf"(?!{_AUXILIARY}\b)(?P<focus>{_WORD}(?:\s+(?!{_AUXILIARY}\b){_WORD})?)\s+{_AUXILIARY}\b",
+        re.IGNORECASE,
+    ),
+]
 _DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(january|february|march|april|may|june|july|august|september|october|"
     r"november|december)\b|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(years?|decades?|months?)\b|"
@@ -120,6 +136,7 @@ class QuestionInfo:
     names: tuple[str, ...]  # capitalised words after the first: places, people, organisations
     counted: tuple[str, ...] = ()  # stems of what "how many/much ..." counts: "how many steps" -> step
     asks_reasons: bool = False  # how/why/what-does-X-think: quote the reasons after the verdict
+    focus: str = ""  # what "what/which X ..." names as the thing it wants: "which county is" -> "county"
 
 
 def analyse(question: str) -> QuestionInfo:
@@ -134,12 +151,18 @@ def analyse(question: str) -> QuestionInfo:
         names=tuple(sorted(names(question))),
         counted=_counted(question),
         asks_reasons=bool(_REASONS.search(question)),
+        focus=_focus(question),
     )
 
 
 def _counted(question: str) -> tuple[str, ...]:
     match = _COUNTED.search(question)
     return tuple(dict.fromkeys(stems(match.group("what")))) if match else ()
+
+
+def _focus(question: str) -> str:
+    match = next((m for m in (p.search(question) for p in _FOCUS) if m), None)
+    return match.group("focus") if match else ""
 
 
 def _intent(question: str) -> Intent:

@@ -40,6 +40,8 @@ SHOWN = [
     ("facts stated", "answer.gold_recall"),
     ("correct refusals", "abstention.correct_refusal_rate"),
     ("false refusals", "abstention.false_refusal_rate"),
+    ("unanswerable flagged", "abstention.flagged_rate"),
+    ("answerable warned", "abstention.uncertain_answerable_rate"),
     ("exact quotes", "exact_quotes"),
 ]
 

@@ -21,6 +21,7 @@ CONTRACT_KEYS = {
     "fallback",
     "kind",
     "premise_corrected",
+    "uncertain",
 }
 
 

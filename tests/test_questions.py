@@ -27,6 +27,23 @@ def test_what_how_many_counts(question: str, counted: tuple[str, ...]) -> None:
     assert analyse(question).counted == counted
 
 
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("In which county is Jack's country house?", "county"),
+        ("What is the price of the two-volume Appendix?", "price"),
+        ("What kind of mood was the police chief in?", "mood"),
+        ("What interest rate will the energy bonds pay?", "interest rate"),
+        # A verb, an adverb or a bare "what does" names no thing asked for.
+        ("What made Holmes sure of it?", ""),
+        ("What exactly did his accuser assert?", ""),
+        ("What does the author think of realism?", ""),
+    ],
+)
+def test_what_a_what_or_which_question_asks_for(question: str, focus: str) -> None:
+    assert analyse(question).focus == focus
+
+
 def test_a_number_must_count_the_thing_asked_about() -> None:
     info = analyse("How much ransom did the WannaCry attackers demand?")
     assert not gives_expected(info, "In May 2017 WannaCry spread to more than 150 countries.")

@@ -134,3 +134,12 @@ def test_each_part_of_a_two_part_question_gets_its_quote(answer: Answer) -> None
         "A fox wanted the cheese and praised the crow's voice.",
         "The council spent too much on decoration and too little on safety.",
     } <= set(quoted(draft))
+
+
+def test_quotes_that_never_name_what_is_asked_for_say_so(answer: Answer) -> None:
+    """On the topic but silent on the thing asked for (a price): quoted, with a warning that names it."""
+    draft = answer("What price did the council pay for the decoration?")
+    assert not draft.refused and draft.uncertain
+    assert "“price”" in draft.notice and "may not answer" in draft.notice
+    named = answer("In which tree did the crow sit?")
+    assert not named.refused and not named.uncertain and not named.notice

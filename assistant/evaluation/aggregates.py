@@ -50,6 +50,10 @@ def aggregate(results: list[QuestionResult]) -> dict[str, dict[str, float]]:
     out["citation.hallucinated_rate"] = stat([float(not c["exact"]) for c in citations])
     out["abstention.correct_refusal_rate"] = stat([float(r.refused) for r in unanswerable])
     out["abstention.false_refusal_rate"] = stat([float(r.refused) for r in answerable])
+    # Honest without refusing: an unanswerable question refused or answered with the warning
+    # that the text may not answer it, and how often an answerable one carries that warning.
+    out["abstention.flagged_rate"] = stat([float(r.refused or r.uncertain) for r in unanswerable])
+    out["abstention.uncertain_answerable_rate"] = stat([float(r.uncertain) for r in answerable])
     for stage in sorted({k for r in results for k in r.timings_ms}):
         values = [r.timings_ms[stage] for r in results if stage in r.timings_ms]
         out[f"latency.{stage}_p50_ms"] = stat(values, lambda v: metrics.percentile(v, 50))

@@ -29,6 +29,7 @@ class QuestionResult:
     standalone_question: str
     answerable: bool
     refused: bool
+    uncertain: bool  # answered, with the warning that the text may not answer exactly this
     answer: str
     generator: str
     notice: str
@@ -96,6 +97,7 @@ class Scorer:
             standalone_question=answer.standalone_question,
             answerable=record.answerable,
             refused=answer.refused,
+            uncertain=answer.uncertain,
             answer=answer.answer,
             generator=answer.generator,
             notice=answer.notice,
