@@ -42,6 +42,7 @@ pytestmark = [
 LAPTOP = {"width": 1280, "height": 930}
 TOKEN = "an-admin-token-for-the-audit"
 REFUSED = "What does the author say about Brexit?"  # not in the text: the chat shows a refusal
+UNCERTAIN = "Which county does the author live in?"  # quotes that never name a county, a caveat first
 AXE = Axe()
 
 
@@ -89,9 +90,10 @@ def open_audited_chat(tabs: Tabs, base: str) -> Page:
 def test_chat_empty_and_answered(tabs: Tabs, live_server: str) -> None:
     page = open_audited_chat(tabs, live_server)
     audit(page, "the empty chat")
+    expect(ask_in_chat(page, UNCERTAIN).locator(".qa-caveat")).to_be_visible()
     reply = ask_in_chat(page, QUESTION)
     reply.locator("a.qa-marker").first.click()  # a highlighted, focused quotation
-    audit(page, "the chat after an answer")
+    audit(page, "the chat after an answer, and one that may not answer")
 
 
 def test_chat_in_the_dark_theme_with_a_refusal(tabs: Tabs, live_server: str) -> None:
@@ -100,9 +102,10 @@ def test_chat_in_the_dark_theme_with_a_refusal(tabs: Tabs, live_server: str) -> 
     expect(page.locator("#qa-examples button").first).to_be_visible(timeout=WAIT_MS)
     audit(page, "the empty chat, dark")
     ask_in_chat(page, REFUSED)
+    expect(ask_in_chat(page, UNCERTAIN).locator(".qa-caveat")).to_be_visible()
     reply = ask_in_chat(page, QUESTION)
     reply.locator("a.qa-marker").first.click()
-    audit(page, "the chat after a refusal and an answer, dark")
+    audit(page, "the chat after a refusal, a caveat and an answer, dark")
 
 
 def test_chat_with_a_greeting_then_a_new_conversation(tabs: Tabs, live_server: str) -> None:
@@ -121,11 +124,14 @@ def test_embed_empty_answered_and_sources(tabs: Tabs, live_server: str) -> None:
     page = tabs.open(f"{live_server}/embed", LAPTOP)
     expect(page.locator(".example").first).to_be_visible(timeout=WAIT_MS)
     audit(page, "the empty embed page")
+    page.locator("#question").fill(UNCERTAIN)
+    page.locator("#ask-button").click()
+    expect(page.locator(".message.assistant .caveat")).to_be_visible(timeout=WAIT_MS)
     page.locator("#question").fill(QUESTION)
     page.locator("#ask-button").click()
-    marker = page.locator(".message.assistant .marker").first
+    marker = page.locator(".message.assistant").last.locator(".marker").first
     expect(marker).to_be_visible(timeout=WAIT_MS)
-    audit(page, "the embed page after an answer")
+    audit(page, "the embed page after an answer, and one that may not answer")
     marker.click()
     expect(page.locator("#drawer")).to_be_visible()
     audit(page, "the embed page's sources drawer")

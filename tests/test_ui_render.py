@@ -143,6 +143,15 @@ def test_an_answer_says_why_the_language_model_s_answer_was_replaced() -> None:
     assert "qa-answer-notice" not in answer_html(answer(citation()), 1)
 
 
+def test_quotes_that_may_not_answer_say_so_before_them() -> None:
+    doubtful = answer(citation()) | {"uncertain": True, "notice": f"None of these mentions {HOSTILE}."}
+    html = answer_html(doubtful, 1)
+    caveat = '<span class="qa-caveat" role="note">None of these mentions &lt;script&gt;'
+    assert caveat in html and html.index(caveat) < html.index("Emperor penguins")
+    assert "qa-answer-notice" not in html  # said once, first
+    assert "qa-caveat" not in answer_html(answer(citation()) | {"notice": "A model failed."}, 1)
+
+
 # -- markup is text --------------------------------------------------------------------
 
 

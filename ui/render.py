@@ -143,6 +143,10 @@ def answer_html(answer: AnswerDict, turn: int, streaming: bool = False) -> str:
         parts.append(f"{escape(sentence['text'])}{markers}{_sources_note(sentence) if several else ''}")
     if streaming:
         return f'<div class="qa-answer qa-streaming">{" ".join(parts)}</div>'
+    if answer.get("uncertain") and answer.get("notice"):
+        # Read before the quotes, not after: they may not answer what was asked.
+        caveat = f'<span class="qa-caveat" role="note">{escape(answer["notice"])}</span>'
+        return f'<div class="qa-answer">{caveat}{" ".join(parts)}</div>'
     return f'<div class="qa-answer">{" ".join(parts)}{_answer_notice(answer)}</div>'
 
 
