@@ -143,8 +143,10 @@ def test_insight_page_for_the_admin_shows_gaps_and_cited_passages(run: Run) -> N
     gaps = html.split('id="gaps"')[1].split("<h2")[0]
     refusals = sum(1 for row in run.log.rows() if row["refused"] and row["reason"] == "refusal")
     assert f"<strong>{refusals}</strong>not answered by the reading" in html
+    doubtful = sum(1 for row in run.log.rows() if not row["refused"] and row["reason"] == "uncertain")
+    assert doubtful and f"<strong>{doubtful}</strong>answered with a caveat" in html
     counts = [int(c) for c in _cells(gaps)]
-    assert counts and 0 < sum(counts) <= refusals and counts == sorted(counts, reverse=True)
+    assert counts and 0 < sum(counts) <= refusals + doubtful and counts == sorted(counts, reverse=True)
     assert 'data-count="0"' in html and 'class="h9"' in html  # the heat map has cold and hottest paragraphs
     for row in QUESTIONS[:5]:
         assert row["question"] not in html, "aggregates only: no single question without the setting"

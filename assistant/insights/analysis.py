@@ -1,5 +1,6 @@
 """The insight page's figures, from the question log's rows: topics (similar questions grouped
-by the assistant's own embedding model), gaps (refused questions grouped), premises corrected,
+by the assistant's own embedding model), gaps (questions refused, or answered with quotes that
+may not answer them, grouped), premises corrected,
 the paragraphs cited most, and activity per day."""
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Insights:
     total: int
     askers: int
     refused: int
+    uncertain: int  # answered with the caveat that the quotes may not answer what was asked
     premises_corrected: int
     topics: list[Group]
     gaps: list[Group]
@@ -42,6 +44,7 @@ class Insights:
 
 def analyse(rows: Sequence[dict[str, Any]], encode: Callable[[list[str]], np.ndarray]) -> Insights:
     refused = [r for r in rows if r["refused"] and r["reason"] == "refusal"]
+    uncertain = [r for r in rows if not r["refused"] and r["reason"] == "uncertain"]
     corrected = [r for r in rows if r["premise_corrected"]]
     cited: Counter[tuple[str, int]] = Counter()
     for row in rows:
@@ -58,9 +61,10 @@ def analyse(rows: Sequence[dict[str, Any]], encode: Callable[[list[str]], np.nda
         total=len(rows),
         askers=len({r["asker"] for r in rows}),
         refused=len(refused),
+        uncertain=len(uncertain),
         premises_corrected=len(corrected),
         topics=groups([r["question"] for r in answered], encode),
-        gaps=groups([r["question"] for r in refused], encode),
+        gaps=groups([r["question"] for r in refused + uncertain], encode),
         corrected=groups([r["question"] for r in corrected], encode),
         cited=cited,
         per_day=sorted((d, n, k) for d, (n, k) in days.items()),

@@ -58,7 +58,10 @@ class Entry:
 
     @classmethod
     def of(cls, collection: str, asker: str, course: str, answer: Answer, latency_ms: float) -> Entry:
-        reason = answer.kind if answer.refused else (answer.fallback or "")
+        # Quotes that may not answer what was asked are a gap in the reading too.
+        reason = (
+            answer.kind if answer.refused else (answer.fallback or ("uncertain" if answer.uncertain else ""))
+        )
         cited = [
             {"doc_id": c.doc_id, "anchor": c.anchor, "paragraph": c.paragraph, "quote": c.quote}
             for c in answer.citations

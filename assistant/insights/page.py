@@ -41,6 +41,7 @@ def insight_page(
         ("questions", insights.total),
         ("askers (pseudonyms; each question from outside a launch counts alone)", insights.askers),
         ("not answered by the reading", insights.refused),
+        ("answered with a caveat: the quotes may not answer them", insights.uncertain),
         ("false premises corrected", insights.premises_corrected),
     ]
     cards = "".join(f"<li><strong>{n}</strong>{escape(label)}</li>" for label, n in figures)
@@ -68,7 +69,7 @@ def insight_page(
 {_activity(insights)}
 <h2 id="topics">Most asked topics</h2>
 {_groups(insights.topics, transcripts, "No answered questions yet.")}
-<h2 id="gaps">Gaps in the reading: questions it did not answer</h2>
+<h2 id="gaps">Gaps in the reading: questions it did not answer, or may not have</h2>
 {_groups(insights.gaps, transcripts, "Every question so far found its answer in the reading.")}
 <h2 id="premises">False premises corrected</h2>
 {_groups(insights.corrected, transcripts, "No question rested on a premise the reading contradicts.")}
