@@ -42,21 +42,30 @@ def sources_block(citations: Iterable[Citation], *, collection: str | None = Non
     return _SOURCES_START + "\n".join(lines) if lines else ""
 
 
+def caveat_block(answer: Answer) -> str:
+    """The caveat of quotes that may not answer what was asked, as a paragraph; "" when there is none."""
+    return f"\n\n{answer.notice}" if answer.uncertain and answer.notice else ""
+
+
 def event_text(event: StreamEvent, *, collection: str | None = None, base: str = "") -> str:
     """What one of :meth:`Assistant.ask_stream`'s events adds to the answer's text: a verified
-    sentence with its markers, or (the final event) the Sources block. A language model's drafting
-    (``token`` events) adds nothing: it is not verified yet, and text once sent cannot be taken back."""
+    sentence with its markers, or (the final event) any caveat and the Sources block. A language
+    model's drafting (``token`` events) adds nothing: it is not verified yet, and text once sent
+    cannot be taken back."""
     if event.kind == "sentence" and event.sentence is not None:
         return (" " if event.index else "") + render_sentence(event.sentence)
     if event.kind == "final" and event.answer is not None:
-        return sources_block(event.answer.citations, collection=collection, base=base)
+        answer = event.answer
+        return caveat_block(answer) + sources_block(answer.citations, collection=collection, base=base)
     return ""
 
 
 def answer_text(answer: Answer, *, collection: str | None = None, base: str = "") -> str:
     """The whole text that :func:`event_text` gives an answer's events, from the finished answer."""
     sentences = " ".join(render_sentence(s) for s in answer.sentences)
-    return sentences + sources_block(answer.citations, collection=collection, base=base)
+    return (
+        sentences + caveat_block(answer) + sources_block(answer.citations, collection=collection, base=base)
+    )
 
 
 def without_sources(text: str) -> str:

@@ -69,6 +69,10 @@ class AskResult(BaseModel):
     answer: str = Field(description="The answer, each sentence followed by the [n] markers it rests on.")
     refused: bool = Field(description="True when the text does not answer the question (or it was none).")
     kind: str = Field(description="answer, refusal, greeting or request.")
+    uncertain: bool = Field(
+        default=False,
+        description="True when the quotes may not answer exactly what was asked (the text says why).",
+    )
     collection: str
     citations: list[CitedQuote]
 
@@ -121,6 +125,7 @@ class ReadingServer(MCPServer[Any]):
             answer=answer.answer,
             refused=answer.refused,
             kind=answer.kind,
+            uncertain=answer.uncertain,
             collection=name,
             citations=[self._quote(c, name, linked) for c in answer.citations],
         )

@@ -105,6 +105,9 @@ async def test_refusals_and_bad_arguments(live_server: str) -> None:
         assert not refused.is_error
         assert refused.structured_content["refused"] is True and refused.structured_content["citations"] == []
         assert "Peru" in refused.content[0].text
+        doubtful = await client.call_tool("ask", {"question": "Which county does the author live in?"})
+        assert doubtful.structured_content["uncertain"] is True and not doubtful.structured_content["refused"]
+        assert "“county”" in doubtful.content[0].text
 
         async def error_of(tool: str, arguments: dict[str, Any]) -> str:
             result = await client.call_tool(tool, arguments)

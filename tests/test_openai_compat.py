@@ -103,6 +103,21 @@ def test_an_unanswerable_question_is_refused_as_an_ordinary_reply(live_server: s
     assert streamed[-1].model_extra["refused"] is True
 
 
+def test_quotes_that_may_not_answer_carry_their_caveat(live_server: str, server_bot: Assistant) -> None:
+    question = "Which county does the author live in?"  # the essay names no county
+    expected = server_bot.ask(question)
+    assert expected.uncertain and "“county”" in expected.notice
+    whole = ask(live_server, question)
+    content = whole.choices[0].message.content
+    assert content == answer_text(expected, base=f"{live_server}/")
+    assert f"\n\n{expected.notice}\n\nSources:\n" in content  # after the quotes, before the sources
+    assert whole.model_extra["uncertain"] is True and whole.model_extra["refused"] is False
+    streamed = list(ask(live_server, question, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in streamed) == content
+    assert streamed[-1].model_extra["uncertain"] is True
+    assert ask(live_server, QUESTION).model_extra["uncertain"] is False
+
+
 def test_earlier_turns_are_the_history(live_server: str, server_bot: Assistant) -> None:
     first = ask(live_server, QUESTION).choices[0].message.content  # with its Sources block
     follow_up = "Why did it matter?"

@@ -5,7 +5,8 @@ Each collection is a model, ``reading:NAME``. The last user message is the quest
 earlier user and assistant messages are its history (system prompts are ignored: the assistant
 answers from the text, whatever it is told). The reply is the answer's text with its [n]
 markers and a readable "Sources" block; the citations also come as JSON in the extension field
-``citations`` (with ``refused`` and ``answer_kind``). A refusal is an ordinary assistant message.
+``citations`` (with ``refused``, ``answer_kind`` and ``uncertain``). A refusal is an ordinary
+assistant message.
 With ``stream: true`` the reply is sent as ``chat.completion.chunk`` events as the assistant's own
 event stream (``Assistant.ask_stream``) yields verified sentences.
 
@@ -140,6 +141,10 @@ class ChatCompletion(BaseModel):
         description="Extension: the text does not answer the question (or it was no question)."
     )
     answer_kind: str = Field(description="Extension: answer, refusal, greeting or request.")
+    uncertain: bool = Field(
+        default=False,
+        description="Extension: the quotes may not answer exactly what was asked (the reply says why).",
+    )
 
 
 LIMITED = {
@@ -317,7 +322,12 @@ class _Reply:
 
     def extensions(self, answer: Answer) -> dict[str, Any]:
         citations = [citation_data(c, collection=self.collection, base=self.base) for c in answer.citations]
-        return {"citations": citations, "refused": answer.refused, "answer_kind": answer.kind}
+        return {
+            "citations": citations,
+            "refused": answer.refused,
+            "answer_kind": answer.kind,
+            "uncertain": answer.uncertain,
+        }
 
     def completion(self, answer: Answer) -> ChatCompletion:
         content = answer_text(answer, collection=self.collection, base=self.base)
