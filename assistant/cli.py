@@ -182,8 +182,11 @@ def _read_history(path: Path) -> list[Message]:
 
 
 def format_answer(answer: Answer) -> str:
-    """The answer and a numbered list of its sources, for a person at a terminal."""
+    """The answer, any notice (the quotes may not answer; a model's answer was replaced), and a
+    numbered list of its sources, for a person at a terminal."""
     lines = [answer.answer]
+    if answer.notice:
+        lines += ["", answer.notice]
     if answer.citations:
         lines.append("")
         lines.append("Sources:")

@@ -47,6 +47,14 @@ def test_plain_ask_lists_numbered_sources(essay_index: Path) -> None:
     done = run("ask", "What is defensive deterrence?", index=essay_index)
     assert done.returncode == 0
     assert "Sources:" in done.stdout and "[1] Values In Foreign Policy, paragraph 7" in done.stdout
+    assert "may not answer" not in done.stdout
+
+
+def test_plain_ask_says_when_the_quotes_may_not_answer(essay_index: Path) -> None:
+    done = run("ask", "Which county does the author live in?", index=essay_index)
+    assert done.returncode == 0
+    answer, rest = done.stdout.split("\n\nNone of these sentences mentions “county”", 1)
+    assert "[1]" in answer and "may not answer exactly this question.\n\nSources:" in rest
 
 
 def test_errors_are_one_line_with_exit_code_2(essay_index: Path, tmp_path: Path) -> None:
