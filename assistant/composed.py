@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from .generation import Draft, ExtractiveGenerator, Judged, Quote, Request
+from .generation import Draft, ExtractiveGenerator, Judged, Quote, Request, with_caveat
 from .llm import LLMGenerator
 from .local_llm import LocalChat
 from .models import Message, Passage
@@ -94,7 +94,11 @@ class ComposedGenerator(LLMGenerator):
             return
         # Each [n] is one quoted sentence: verification may take its quote from that sentence only.
         passages = [Passage(replace(q.chunk, sentences=(q.sentence,)), q.score) for q in evidence]
-        yield from self._verified(request, passages, self._compose(request, evidence), began)
+        for item in self._verified(request, passages, self._compose(request, evidence), began):
+            # Written from quotes that may not answer what was asked, the answer says so too.
+            if isinstance(item, Draft) and extractive.uncertain and not item.refused and not item.uncertain:
+                item = replace(item, uncertain=True, notice=with_caveat(item.notice, extractive))
+            yield item
 
     def _compose(self, request: Request, evidence: Sequence[Quote]) -> list[BaseMessage]:
         title = self._title([])

@@ -449,6 +449,12 @@ def _as_asked(question: str, word: str) -> str:
     return match.group(0) if match else word
 
 
+def with_caveat(notice: str, draft: Draft) -> str:
+    """``notice`` and then ``draft``'s caveat, when its quotes may not answer what was asked: an
+    answer built on those quotes (a model's, or the extractive one instead of it) keeps it."""
+    return " ".join(n for n in (notice, draft.notice if draft.uncertain else "") if n)
+
+
 def _unnamed_focus(info: QuestionInfo, quotes: list[Quote]) -> str:
     """What a "which county…"/"what is the price of…" question asks for, when no quote names it:
     quotes on the topic that never say which county are near the question, maybe not its answer.

@@ -106,3 +106,16 @@ def test_the_evidence_is_each_quoted_sentence_once(make_bot: Callable[..., Assis
     keys = [(q.sentence.doc_id, q.sentence.start) for q in evidence]
     assert evidence and len(keys) == len(set(keys))
     assert {q.sentence.text for q in evidence} == {q.sentence.text for s in draft.sentences for q in s.quotes}
+
+
+def test_an_answer_written_from_quotes_that_may_not_answer_keeps_their_caveat(
+    make_bot: Callable[..., Assistant],
+) -> None:
+    question = "Which county does the author live in?"  # the essay names no county
+    bot = make_bot(fake("unused"))
+    extractive = bot.ask(question, generator="extractive")
+    assert extractive.uncertain and extractive.citations
+    bot = make_bot(fake(f"{extractive.citations[0].quote} [1]"))
+    answer = bot.ask(question)
+    assert answer.generator == LABEL and answer.uncertain and answer.notice == extractive.notice
+    assert bot.ask(DETERRENCE).uncertain is False

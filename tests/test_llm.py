@@ -310,6 +310,17 @@ def test_refusal_falls_back(make_bot: Callable[..., Assistant], reply: str) -> N
     assert_fallback(answer, "found no answer in the passages", "model_refused")
 
 
+def test_a_fallback_keeps_the_caveat_of_quotes_that_may_not_answer(
+    make_bot: Callable[..., Assistant],
+) -> None:
+    answer = make_bot(fake("The passages do not answer this question.")).ask(
+        "Which county does the author live in?"
+    )
+    assert_fallback(answer, "found no answer in the passages", "model_refused")
+    assert answer.uncertain and answer.notice.endswith("may not answer exactly this question.")
+    assert "None of these sentences mentions “county”" in answer.notice
+
+
 def test_refusal_on_an_unanswerable_question_gives_the_extractive_refusal(
     make_bot: Callable[..., Assistant],
 ) -> None:
