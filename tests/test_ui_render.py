@@ -150,6 +150,8 @@ def test_quotes_that_may_not_answer_say_so_before_them() -> None:
     assert caveat in html and html.index(caveat) < html.index("Emperor penguins")
     assert "qa-answer-notice" not in html  # said once, first
     assert "qa-caveat" not in answer_html(answer(citation()) | {"notice": "A model failed."}, 1)
+    notes = answer_markdown(doubtful)
+    assert notes.index("_None of these mentions") < notes.index("Emperor penguins")
 
 
 # -- markup is text --------------------------------------------------------------------

@@ -292,6 +292,8 @@ def answer_markdown(answer: AnswerDict) -> str:
     if answer["refused"]:
         lines.append(f"_{REFUSAL_TITLE}:_ {answer['answer']}")
         return "\n".join(lines) + "\n"
+    if answer.get("uncertain") and answer.get("notice"):
+        lines += [f"_{answer['notice']}_", ""]  # notes keep the caveat, before the quotes as in the chat
     lines += [answer["answer"], "", "**Quotations**", ""]
     for citation in answer["citations"]:
         lines.append(f"{citation['marker']}. {quoted(citation['quote'])} ({citation_place(citation)})")
