@@ -162,7 +162,9 @@ def _counted(question: str) -> tuple[str, ...]:
 
 def _focus(question: str) -> str:
     match = next((m for m in (p.search(question) for p in _FOCUS) if m), None)
-    return match.group("focus") if match else ""
+    focus = match.group("focus") if match else ""
+    # "Which one...", "which big ones...": the thing was named before, in another question.
+    return "" if re.search(r"\bones?\b", focus, re.IGNORECASE) else focus
 
 
 def _intent(question: str) -> Intent:

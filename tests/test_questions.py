@@ -38,6 +38,8 @@ def test_what_how_many_counts(question: str, counted: tuple[str, ...]) -> None:
         ("What made Holmes sure of it?", ""),
         ("What exactly did his accuser assert?", ""),
         ("What does the author think of realism?", ""),
+        ("And which big ones are based just outside the city?", ""),
+        ("Which one does he choose?", ""),
     ],
 )
 def test_what_a_what_or_which_question_asks_for(question: str, focus: str) -> None:
