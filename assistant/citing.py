@@ -44,7 +44,7 @@ def sources_block(citations: Iterable[Citation], *, collection: str | None = Non
 
 def caveat_block(answer: Answer) -> str:
     """The caveat of quotes that may not answer what was asked, as a paragraph; "" when there is none."""
-    return f"\n\n{answer.notice}" if answer.uncertain and answer.notice else ""
+    return f"\n\n{answer.caveat}" if answer.caveat else ""
 
 
 def event_text(event: StreamEvent, *, collection: str | None = None, base: str = "") -> str:

@@ -182,11 +182,10 @@ def _read_history(path: Path) -> list[Message]:
 
 
 def format_answer(answer: Answer) -> str:
-    """The answer, any notice (the quotes may not answer; a model's answer was replaced), and a
-    numbered list of its sources, for a person at a terminal."""
+    """The answer, its caveat (the quotes may not answer), any notice (a model's answer was
+    replaced), and a numbered list of its sources, for a person at a terminal."""
     lines = [answer.answer]
-    if answer.notice:
-        lines += ["", answer.notice]
+    lines += [line for text in (answer.caveat, answer.notice) if text for line in ("", text)]
     if answer.citations:
         lines.append("")
         lines.append("Sources:")

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from .generation import Draft, ExtractiveGenerator, Judged, Quote, Request, with_caveat
+from .generation import Draft, ExtractiveGenerator, Judged, Quote, Request
 from .llm import LLMGenerator
 from .local_llm import LocalChat
 from .models import Message, Passage
@@ -96,8 +96,8 @@ class ComposedGenerator(LLMGenerator):
         passages = [Passage(replace(q.chunk, sentences=(q.sentence,)), q.score) for q in evidence]
         for item in self._verified(request, passages, self._compose(request, evidence), began):
             # Written from quotes that may not answer what was asked, the answer says so too.
-            if isinstance(item, Draft) and extractive.uncertain and not item.refused and not item.uncertain:
-                item = replace(item, uncertain=True, notice=with_caveat(item.notice, extractive))
+            if isinstance(item, Draft) and not item.refused:
+                item = replace(item, caveat=extractive.caveat)
             yield item
 
     def _compose(self, request: Request, evidence: Sequence[Quote]) -> list[BaseMessage]:

@@ -26,7 +26,7 @@ from .config import Settings
 from .lexical import stems
 from .models import AnswerKind, Chunk, Fallback, Message, Sentence, VerificationCounts
 from .profile import Profile, does
-from .questions import QuestionInfo, analyse, gives_expected, stance_of
+from .questions import QuestionInfo, analyse, gives_focus, stance_of
 from .retrieval import Retrieval, ScoredSentence
 from .sentences import is_question
 from .signals import (
@@ -92,7 +92,7 @@ class Draft:
     fallback: Fallback | None = None
     kind: AnswerKind = "answer"  # see Answer
     premise_corrected: bool = False  # see Answer
-    uncertain: bool = False  # see Answer
+    caveat: str = ""  # see Answer: set when the quotes may not answer exactly what was asked
 
     def __post_init__(self) -> None:
         # A refusal built without saying which kind is a plain refusal: "answer" is never refused.
@@ -225,7 +225,7 @@ class ExtractiveGenerator(Generator):
             draft = Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
         unnamed = _unnamed_focus(info, quotes)
         if unnamed:
-            draft.uncertain, draft.notice = True, UNCERTAIN.format(focus=unnamed, reading=self.reading)
+            draft.caveat = UNCERTAIN.format(focus=unnamed, reading=self.reading)
         return draft
 
     def candidates(self, request: Request) -> list[ScoredSentence]:
@@ -449,21 +449,10 @@ def _as_asked(question: str, word: str) -> str:
     return match.group(0) if match else word
 
 
-def with_caveat(notice: str, draft: Draft) -> str:
-    """``notice`` and then ``draft``'s caveat, when its quotes may not answer what was asked: an
-    answer built on those quotes (a model's, or the extractive one instead of it) keeps it."""
-    return " ".join(n for n in (notice, draft.notice if draft.uncertain else "") if n)
-
-
 def _unnamed_focus(info: QuestionInfo, quotes: list[Quote]) -> str:
     """What a "which county…"/"what is the price of…" question asks for, when no quote names it:
-    quotes on the topic that never say which county are near the question, maybe not its answer.
-    A date ("in what year…") is found as a date; a name is not, as any capitalised word reads as one."""
-    texts = [q.sentence.text for q in quotes]
-    wanted = set(stems(info.focus))
-    if not wanted or wanted & set(stems(" ".join(texts))):
-        return ""
-    return "" if info.expects == "date" and any(gives_expected(info, t) for t in texts) else info.focus
+    quotes on the topic that never say which county are near the question, maybe not its answer."""
+    return "" if gives_focus(info, " ".join(q.sentence.text for q in quotes)) else info.focus
 
 
 def _is_heading(text: str) -> bool:

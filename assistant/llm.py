@@ -38,7 +38,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from .backends import INSTALL, make_chat_model, redact
 from .config import Settings
 from .errors import BackendError
-from .generation import Draft, ExtractiveGenerator, Generator, Request, with_caveat
+from .generation import Draft, ExtractiveGenerator, Generator, Request
 from .grounding import SupportChecker
 from .lexical import content_words
 from .models import Fallback, Message, Passage, VerificationCounts
@@ -331,7 +331,7 @@ class LLMGenerator(Generator):
         return replace(
             draft,
             generator=self.fallback_name,
-            notice=with_caveat(f"{reason}; showing the extractive answer instead.", draft),
+            notice=f"{reason}; showing the extractive answer instead.",
             verification=counts,
             fallback=code,
         )

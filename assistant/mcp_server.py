@@ -70,8 +70,10 @@ class AskResult(BaseModel):
     refused: bool = Field(description="True when the text does not answer the question (or it was none).")
     kind: str = Field(description="answer, refusal, greeting or request.")
     uncertain: bool = Field(
-        default=False,
-        description="True when the quotes may not answer exactly what was asked (the text says why).",
+        default=False, description="True when the quotes may not answer exactly what was asked."
+    )
+    caveat: str = Field(
+        default="", description="Why the quotes may not answer, for people; empty when they do."
     )
     collection: str
     citations: list[CitedQuote]
@@ -126,6 +128,7 @@ class ReadingServer(MCPServer[Any]):
             refused=answer.refused,
             kind=answer.kind,
             uncertain=answer.uncertain,
+            caveat=answer.caveat,
             collection=name,
             citations=[self._quote(c, name, linked) for c in answer.citations],
         )

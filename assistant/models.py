@@ -158,15 +158,17 @@ class Answer:
     sentences: list[AnswerSentence]
     timings_ms: dict[str, float]
     generator: str = "extractive"
-    notice: str = ""  # for people, e.g. why an LLM answer fell back to the extractive one
+    notice: str = ""  # for people, e.g. why an LLM answer fell back to the extractive one (not the caveat)
     # The same facts for programs. None where no model's answer was checked sentence by sentence:
     # extractive answers, and a model that declined, failed, timed out or wrote nothing usable.
     verification: VerificationCounts | None = None
     fallback: Fallback | None = None  # why the extractive answer replaced the model's; None if it did not
     kind: AnswerKind = "answer"  # see AnswerKind; "answer" exactly when not ``refused``
     premise_corrected: bool = False  # the answer leads with the text contradicting the question's premise
-    # The text may not answer exactly this: the quotes are the nearest it comes (``notice`` says so).
+    # The quotes may not answer exactly what was asked: ``caveat`` says why, for people, and is
+    # shown before them ("None of these sentences mentions “county”: ...").
     uncertain: bool = False
+    caveat: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -472,7 +472,8 @@ class Assistant:
             fallback=draft.fallback,
             kind=draft.kind,
             premise_corrected=draft.premise_corrected,
-            uncertain=draft.uncertain,
+            uncertain=bool(draft.caveat),
+            caveat=draft.caveat,
         )
 
 

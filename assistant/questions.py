@@ -73,28 +73,38 @@ _EXPECTS: list[tuple[re.Pattern[str], Expects]] = [
         "number",
     ),
 ]
+_AUXILIARY = r"(?:is|was|were|are|did|does|do|has|have|had|will|would|can|could|should|must|may|might|shall)"
 # "How many steps lead up to ...": the words between "how many" and the verb.
 _COUNTED = re.compile(
-    r"\bhow\s+(?:many|much)\s+(?P<what>(?:(?!(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|"
-    r"should|must|may|might|shall)\b)[\w'’-]+\s+){1,5})",
-    re.IGNORECASE,
+    rf"\bhow\s+(?:many|much)\s+(?P<what>(?:(?!{_AUXILIARY}\b)[\w'’-]+\s+){{1,5}})", re.IGNORECASE
 )
 # What a "what/which" question names as the thing it wants: "which county is...", "what kind of
-# mood...", "what is the price of...". The words must stop at an auxiliary ("what tool does") so
+# mood...", "what's the price of...". The words must stop at an auxiliary ("what tool does") so
 # that a verb ("what made Holmes...") is never read as the thing asked for.
-_AUXILIARY = r"(?:is|was|were|are|did|does|do|has|have|had|will|would|can|could|should|must|may|might|shall)"
 _WORD = r"[\w'’-]+"
-_OPENING = (
-    r"^\s*(?:and\s+)?(?:(?:in|at|on|from|for|to|by|with|of)\s+)?(?:what|which)\s+(?!(?:exactly|else|then)\b)"
-)
+_OPENING = r"^\s*(?:and\s+)?(?:(?:in|at|on|from|for|to|by|with|of)\s+)?(?:what|which)"
 _FOCUS = [
-    re.compile(_OPENING + rf"(?:kinds?|sorts?|types?)\s+of\s+(?P<focus>{_WORD})", re.IGNORECASE),
-    re.compile(_OPENING + rf"{_AUXILIARY}\s+(?:the|a|an)\s+(?P<focus>{_WORD})\s+of\b", re.IGNORECASE),
     re.compile(
-        _OPENING + rf"(?!{_AUXILIARY}\b)(?P<focus>{_WORD}(?:\s+(?!{_AUXILIARY}\b){_WORD})?)\s+{_AUXILIARY}\b",
+        _OPENING + rf"\s+(?:kinds?|sorts?|types?)\s+of\s+(?:(?:a|an|the)\s+)?(?P<focus>{_WORD})",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        _OPENING + rf"(?:\s+{_AUXILIARY}|['’]s)\s+(?:the|a|an)\s+(?P<focus>{_WORD})\s+of\b", re.IGNORECASE
+    ),
+    re.compile(
+        _OPENING + rf"\s+(?!(?:{_AUXILIARY}|exactly|else|then)\b)"
+        rf"(?P<focus>{_WORD}(?:\s+(?!{_AUXILIARY}\b){_WORD})?)\s+{_AUXILIARY}\b",
         re.IGNORECASE,
     ),
 ]
+# Nouns for what a text does (argues, explains, gives as an example) rather than for a thing in
+# it: the answer to "what is the meaning of..." or "what evidence..." gives it without the word.
+_DISCOURSE = re.compile(
+    r"\b(ways?|meanings?|purposes?|roles?|reasons?|arguments?|evidence|points?|effects?|significance|"
+    r"parts?|ideas?|views?|lessons?|messages?|themes?|aspects?|differences?|objections?|conclusions?|"
+    r"problems?|examples?|things?|ones?)\b",
+    re.IGNORECASE,
+)
 _DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(january|february|march|april|may|june|july|august|september|october|"
     r"november|december)\b|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(years?|decades?|months?)\b|"
@@ -163,8 +173,9 @@ def _counted(question: str) -> tuple[str, ...]:
 def _focus(question: str) -> str:
     match = next((m for m in (p.search(question) for p in _FOCUS) if m), None)
     focus = match.group("focus") if match else ""
-    # "Which one...", "which big ones...": the thing was named before, in another question.
-    return "" if re.search(r"\bones?\b", focus, re.IGNORECASE) else focus
+    # A noun for what the text does, or "one(s)" for a thing named in an earlier question: nothing
+    # that the quotes should name.
+    return "" if _DISCOURSE.search(focus) else focus
 
 
 def _intent(question: str) -> Intent:
@@ -191,6 +202,17 @@ def gives_expected(info: QuestionInfo, text: str) -> bool:
     if not info.expects or not (_expected(info.expects, text) - _expected(info.expects, info.text)):
         return not info.expects
     return not info.counted or bool(set(info.counted) & set(stems(text)))
+
+
+def gives_focus(info: QuestionInfo, text: str) -> bool:
+    """Whether ``text`` names what a "what/which X" question asks for (True when it asks for
+    nothing named): X itself, or a date for "what year". A name is not looked for as such (any
+    capitalised word would read as one), nor a number for "what price" (a passage on the topic
+    gives some number more often than not)."""
+    wanted = set(stems(info.focus))
+    if not wanted or wanted & set(stems(text)):
+        return True
+    return info.expects == "date" and gives_expected(info, text)
 
 
 def _expected(expects: Expects, text: str) -> set[str]:

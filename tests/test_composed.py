@@ -117,5 +117,5 @@ def test_an_answer_written_from_quotes_that_may_not_answer_keeps_their_caveat(
     assert extractive.uncertain and extractive.citations
     bot = make_bot(fake(f"{extractive.citations[0].quote} [1]"))
     answer = bot.ask(question)
-    assert answer.generator == LABEL and answer.uncertain and answer.notice == extractive.notice
+    assert answer.generator == LABEL and answer.uncertain and answer.caveat == extractive.caveat
     assert bot.ask(DETERRENCE).uncertain is False

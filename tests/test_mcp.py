@@ -107,7 +107,7 @@ async def test_refusals_and_bad_arguments(live_server: str) -> None:
         assert "Peru" in refused.content[0].text
         doubtful = await client.call_tool("ask", {"question": "Which county does the author live in?"})
         assert doubtful.structured_content["uncertain"] is True and not doubtful.structured_content["refused"]
-        assert "“county”" in doubtful.content[0].text
+        assert "“county”" in doubtful.content[0].text and "“county”" in doubtful.structured_content["caveat"]
 
         async def error_of(tool: str, arguments: dict[str, Any]) -> str:
             result = await client.call_tool(tool, arguments)

@@ -106,12 +106,13 @@ def test_an_unanswerable_question_is_refused_as_an_ordinary_reply(live_server: s
 def test_quotes_that_may_not_answer_carry_their_caveat(live_server: str, server_bot: Assistant) -> None:
     question = "Which county does the author live in?"  # the essay names no county
     expected = server_bot.ask(question)
-    assert expected.uncertain and "“county”" in expected.notice
+    assert expected.uncertain and "“county”" in expected.caveat
     whole = ask(live_server, question)
     content = whole.choices[0].message.content
     assert content == answer_text(expected, base=f"{live_server}/")
-    assert f"\n\n{expected.notice}\n\nSources:\n" in content  # after the quotes, before the sources
+    assert f"\n\n{expected.caveat}\n\nSources:\n" in content  # after the quotes, before the sources
     assert whole.model_extra["uncertain"] is True and whole.model_extra["refused"] is False
+    assert whole.model_extra["caveat"] == expected.caveat
     streamed = list(ask(live_server, question, stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in streamed) == content
     assert streamed[-1].model_extra["uncertain"] is True

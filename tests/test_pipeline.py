@@ -22,6 +22,7 @@ CONTRACT_KEYS = {
     "kind",
     "premise_corrected",
     "uncertain",
+    "caveat",
 }
 
 

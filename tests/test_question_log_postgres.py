@@ -21,7 +21,7 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import Column, MetaData, Table, create_engine, inspect, select, text
 
 from assistant import Assistant
 from assistant.embedding import MiniLMEmbeddings
@@ -69,7 +69,7 @@ def test_migrations_build_the_schema_from_empty_and_rerun_as_no_ops(log_url: str
     try:
         with engine.connect() as connection:
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
-                "0002"
+                "0003"
             ]
             # The migrations and schema.py describe the same table, as this database sees its types.
             assert compare_metadata(MigrationContext.configure(connection), metadata) == []
@@ -80,16 +80,19 @@ def test_migrations_build_the_schema_from_empty_and_rerun_as_no_ops(log_url: str
 
 
 def test_an_existing_log_keeps_its_rows_through_the_migrations(log_url: str) -> None:
-    migrate(log_url, "0001")  # a log written before 0002
+    migrate(log_url, "0001")  # a log written before 0002 and 0003
     engine = create_engine(log_url)
     try:
+        # The table as 0001 made it: inserting through schema.py's would fill in the later columns.
+        columns = [Column(c.name, c.type) for c in questions.columns if c.name != "uncertain"]
+        then = Table("questions", MetaData(), *columns)
+        row = {k: v for k, v in asdict(_entry("What is the main claim?")).items() if k != "uncertain"}
         with engine.begin() as connection:
-            connection.execute(questions.insert(), [asdict(_entry("What is the main claim?"))])
+            connection.execute(then.insert(), [row])
         migrate(log_url)
         with engine.connect() as connection:
-            assert connection.execute(select(questions.c.question)).scalars().all() == [
-                "What is the main claim?"
-            ]
+            kept = connection.execute(select(questions.c.question, questions.c.uncertain)).all()
+            assert [tuple(r) for r in kept] == [("What is the main claim?", False)]
     finally:
         engine.dispose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.generation import _is_heading
-from assistant.questions import analyse, gives_expected
+from assistant.questions import analyse, gives_expected, gives_focus
 
 
 @pytest.mark.parametrize(
@@ -40,10 +40,26 @@ def test_what_how_many_counts(question: str, counted: tuple[str, ...]) -> None:
         ("What does the author think of realism?", ""),
         ("And which big ones are based just outside the city?", ""),
         ("Which one does he choose?", ""),
+        ("what's the price of defence?", "price"),
+        ("What kind of a man is he?", "man"),
+        # What the text does (means, argues, gives as evidence) is not a word its answer repeats.
+        ("What is the meaning of realism?", ""),
+        ("What evidence does the author give?", ""),
+        ("In what way does the author criticise idealism?", ""),
     ],
 )
 def test_what_a_what_or_which_question_asks_for(question: str, focus: str) -> None:
     assert analyse(question).focus == focus
+
+
+def test_what_is_asked_for_is_named_by_its_word_or_a_date() -> None:
+    county = analyse("In which county is the farm?")
+    assert gives_focus(county, "It lies in Kent county.") and not gives_focus(county, "The farm is old.")
+    year = analyse("In what year did the war end?")
+    assert gives_focus(year, "The war ended in 1648.") and not gives_focus(year, "The war ended at last.")
+    price = analyse("What price did the council pay for the bridge?")
+    assert gives_focus(price, "The price was high.") and not gives_focus(price, "It paid 3 million pounds.")
+    assert gives_focus(analyse("What does the author think?"), "Anything.")  # nothing named is asked for
 
 
 def test_a_number_must_count_the_thing_asked_about() -> None:

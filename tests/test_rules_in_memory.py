@@ -137,9 +137,9 @@ def test_each_part_of_a_two_part_question_gets_its_quote(answer: Answer) -> None
 
 
 def test_quotes_that_never_name_what_is_asked_for_say_so(answer: Answer) -> None:
-    """On the topic but silent on the thing asked for (a price): quoted, with a warning that names it."""
+    """On the topic but silent on the thing asked for (a price): quoted, with a caveat that names it."""
     draft = answer("What price did the council pay for the decoration?")
-    assert not draft.refused and draft.uncertain
-    assert "“price”" in draft.notice and "may not answer" in draft.notice
+    assert not draft.refused and "“price”" in draft.caveat and "may not answer" in draft.caveat
+    assert not draft.notice  # the notice is for other things (a model's answer replaced)
     named = answer("In which tree did the crow sit?")
-    assert not named.refused and not named.uncertain and not named.notice
+    assert not named.refused and not named.caveat

@@ -144,11 +144,14 @@ def test_an_answer_says_why_the_language_model_s_answer_was_replaced() -> None:
 
 
 def test_quotes_that_may_not_answer_say_so_before_them() -> None:
-    doubtful = answer(citation()) | {"uncertain": True, "notice": f"None of these mentions {HOSTILE}."}
+    doubtful = answer(citation()) | {"uncertain": True, "caveat": f"None of these mentions {HOSTILE}."}
     html = answer_html(doubtful, 1)
     caveat = '<span class="qa-caveat" role="note">None of these mentions &lt;script&gt;'
     assert caveat in html and html.index(caveat) < html.index("Emperor penguins")
-    assert "qa-answer-notice" not in html  # said once, first
+    assert "qa-answer-notice" not in html
+    replaced = doubtful | {"notice": "A model failed."}  # both: the caveat first, the notice after
+    html = answer_html(replaced, 1)
+    assert html.index("qa-caveat") < html.index("Emperor penguins") < html.index("qa-answer-notice")
     assert "qa-caveat" not in answer_html(answer(citation()) | {"notice": "A model failed."}, 1)
     notes = answer_markdown(doubtful)
     assert notes.index("_None of these mentions") < notes.index("Emperor penguins")

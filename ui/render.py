@@ -143,11 +143,10 @@ def answer_html(answer: AnswerDict, turn: int, streaming: bool = False) -> str:
         parts.append(f"{escape(sentence['text'])}{markers}{_sources_note(sentence) if several else ''}")
     if streaming:
         return f'<div class="qa-answer qa-streaming">{" ".join(parts)}</div>'
-    if answer.get("uncertain") and answer.get("notice"):
-        # Read before the quotes, not after: they may not answer what was asked.
-        caveat = f'<span class="qa-caveat" role="note">{escape(answer["notice"])}</span>'
-        return f'<div class="qa-answer">{caveat}{" ".join(parts)}</div>'
-    return f'<div class="qa-answer">{" ".join(parts)}{_answer_notice(answer)}</div>'
+    # The caveat is read before the quotes, not after: they may not answer what was asked.
+    caveat = answer.get("caveat")
+    opening = f'<span class="qa-caveat" role="note">{escape(caveat)}</span>' if caveat else ""
+    return f'<div class="qa-answer">{opening}{" ".join(parts)}{_answer_notice(answer)}</div>'
 
 
 def reply_html(answer: AnswerDict) -> str:
@@ -292,8 +291,8 @@ def answer_markdown(answer: AnswerDict) -> str:
     if answer["refused"]:
         lines.append(f"_{REFUSAL_TITLE}:_ {answer['answer']}")
         return "\n".join(lines) + "\n"
-    if answer.get("uncertain") and answer.get("notice"):
-        lines += [f"_{answer['notice']}_", ""]  # notes keep the caveat, before the quotes as in the chat
+    if answer.get("caveat"):
+        lines += [f"_{answer['caveat']}_", ""]  # notes keep the caveat, before the quotes as in the chat
     lines += [answer["answer"], "", "**Quotations**", ""]
     for citation in answer["citations"]:
         lines.append(f"{citation['marker']}. {quoted(citation['quote'])} ({citation_place(citation)})")

@@ -44,7 +44,7 @@ class Insights:
 
 def analyse(rows: Sequence[dict[str, Any]], encode: Callable[[list[str]], np.ndarray]) -> Insights:
     refused = [r for r in rows if r["refused"] and r["reason"] == "refusal"]
-    uncertain = [r for r in rows if not r["refused"] and r["reason"] == "uncertain"]
+    uncertain = [r for r in rows if r["uncertain"] and not r["refused"]]
     corrected = [r for r in rows if r["premise_corrected"]]
     cited: Counter[tuple[str, int]] = Counter()
     for row in rows:

@@ -54,14 +54,12 @@ class Entry:
     generator: str
     latency_ms: float
     course: str = ""
+    uncertain: bool = False  # answered with quotes that may not answer what was asked: a gap too
     asked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @classmethod
     def of(cls, collection: str, asker: str, course: str, answer: Answer, latency_ms: float) -> Entry:
-        # Quotes that may not answer what was asked are a gap in the reading too.
-        reason = (
-            answer.kind if answer.refused else (answer.fallback or ("uncertain" if answer.uncertain else ""))
-        )
+        reason = answer.kind if answer.refused else (answer.fallback or "")
         cited = [
             {"doc_id": c.doc_id, "anchor": c.anchor, "paragraph": c.paragraph, "quote": c.quote}
             for c in answer.citations
@@ -74,6 +72,7 @@ class Entry:
             refused=answer.refused,
             reason=reason,
             premise_corrected=answer.premise_corrected,
+            uncertain=answer.uncertain,
             cited=cited,
             generator=answer.generator,
             latency_ms=round(latency_ms, 2),

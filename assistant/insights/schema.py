@@ -19,8 +19,10 @@ questions = Table(
     Column("course", String(64), nullable=False, default="", index=True),  # pseudonymous LTI context
     Column("question", Text, nullable=False),
     Column("refused", Boolean, nullable=False),
-    Column("reason", String(40), nullable=False, default=""),  # answer kind or fallback when refused
+    Column("reason", String(40), nullable=False, default=""),  # answer kind if refused, else any LLM fallback
     Column("premise_corrected", Boolean, nullable=False, default=False),
+    # The answer's quotes may not answer what was asked (Answer.uncertain): a gap in the reading too.
+    Column("uncertain", Boolean, nullable=False, default=False),
     Column("cited", JSON, nullable=False),  # [{"doc_id", "anchor", "paragraph", "quote"}]
     # Text: the LLM fallback's label names the model, of any length (PostgreSQL enforces VARCHAR's).
     Column("generator", Text, nullable=False),

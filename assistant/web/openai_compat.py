@@ -5,7 +5,7 @@ Each collection is a model, ``reading:NAME``. The last user message is the quest
 earlier user and assistant messages are its history (system prompts are ignored: the assistant
 answers from the text, whatever it is told). The reply is the answer's text with its [n]
 markers and a readable "Sources" block; the citations also come as JSON in the extension field
-``citations`` (with ``refused``, ``answer_kind`` and ``uncertain``). A refusal is an ordinary
+``citations`` (with ``refused``, ``answer_kind``, ``uncertain`` and ``caveat``). A refusal is an ordinary
 assistant message.
 With ``stream: true`` the reply is sent as ``chat.completion.chunk`` events as the assistant's own
 event stream (``Assistant.ask_stream``) yields verified sentences.
@@ -142,8 +142,10 @@ class ChatCompletion(BaseModel):
     )
     answer_kind: str = Field(description="Extension: answer, refusal, greeting or request.")
     uncertain: bool = Field(
-        default=False,
-        description="Extension: the quotes may not answer exactly what was asked (the reply says why).",
+        default=False, description="Extension: the quotes may not answer exactly what was asked."
+    )
+    caveat: str = Field(
+        default="", description="Extension: why they may not, for people (also in the reply)."
     )
 
 
@@ -327,6 +329,7 @@ class _Reply:
             "refused": answer.refused,
             "answer_kind": answer.kind,
             "uncertain": answer.uncertain,
+            "caveat": answer.caveat,
         }
 
     def completion(self, answer: Answer) -> ChatCompletion:

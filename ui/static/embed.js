@@ -319,13 +319,10 @@ const READ_QUERY = COLLECTION ? `?collection=${encodeURIComponent(COLLECTION)}` 
             bubble.prepend(el("strong", { class: "refusal-title" }, "Not answered from the text. "));
           }
           if (new Set(data.citations.map((c) => c.doc_id)).size > 1) nameSources(sentences);
-          // Quotes that may not answer what was asked say so first; otherwise a notice says why
-          // a language model's answer was replaced by quotations, when it was.
-          if (data.uncertain && data.notice) {
-            bubble.prepend(el("span", { class: "caveat", role: "note" }, data.notice));
-          } else if (data.notice) {
-            bubble.append(el("span", { class: "answer-notice" }, data.notice));
-          }
+          // Quotes that may not answer what was asked say so first.
+          if (data.caveat) bubble.prepend(el("span", { class: "caveat", role: "note" }, data.caveat));
+          // Why a language model's answer was replaced by quotations, when it was.
+          if (data.notice) bubble.append(el("span", { class: "answer-notice" }, data.notice));
           history.push({ role: "user", content: data.question }, { role: "assistant", content: data.answer });
         } else if (name === "error") {
           showProblem(bubble, data.error.message);
