@@ -69,5 +69,6 @@ def answer_text(answer: Answer, *, collection: str | None = None, base: str = ""
 
 
 def without_sources(text: str) -> str:
-    """An earlier reply as the assistant wrote it, without the Sources block added to it."""
+    """An earlier reply as the assistant wrote it, without the Sources block added to it (a caveat
+    paragraph stays: the reader saw it, and a follow-up finds the quotes by their whole text)."""
     return text.split(_SOURCES_START, 1)[0]

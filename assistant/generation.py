@@ -143,7 +143,7 @@ REFUSAL_REQUEST = (
 REFUSAL_NOTHING_MORE = "There is nothing more about this in {reading} than the passages already quoted."
 GREETING = "Hello! Ask me a question about {reading} and I will answer with quotations from it."
 UNCERTAIN = (
-    "None of these sentences mentions “{focus}”: they are the nearest I found, "
+    "The quoted text never mentions “{focus}”: it is the nearest I found, "
     "and {reading} may not answer exactly this question."
 )
 HEADING_MAX_WORDS = 12  # a title or heading is short and has no closing punctuation

@@ -165,8 +165,9 @@ class Answer:
     fallback: Fallback | None = None  # why the extractive answer replaced the model's; None if it did not
     kind: AnswerKind = "answer"  # see AnswerKind; "answer" exactly when not ``refused``
     premise_corrected: bool = False  # the answer leads with the text contradicting the question's premise
-    # The quotes may not answer exactly what was asked: ``caveat`` says why, for people, and is
-    # shown before them ("None of these sentences mentions “county”: ...").
+    # The quotes may not answer exactly what was asked: ``caveat`` says why, for people ("The quoted
+    # text never mentions “county”: ..."), before the quotes in the chat and the embed page, after
+    # them in plain text (the CLI, the OpenAI-compatible endpoint, MCP).
     uncertain: bool = False
     caveat: str = ""
 

@@ -78,33 +78,36 @@ _AUXILIARY = r"(?:is|was|were|are|did|does|do|has|have|had|will|would|can|could|
 _COUNTED = re.compile(
     rf"\bhow\s+(?:many|much)\s+(?P<what>(?:(?!{_AUXILIARY}\b)[\w'’-]+\s+){{1,5}})", re.IGNORECASE
 )
-# What a "what/which" question names as the thing it wants: "which county is...", "what kind of
-# mood...", "what's the price of...". The words must stop at an auxiliary ("what tool does") so
-# that a verb ("what made Holmes...") is never read as the thing asked for.
+# What a "what/which" question names as the thing it wants: "which county is...", "what's the
+# price of...". The words must stop at an auxiliary ("what tool does") so that a verb ("what made
+# Holmes...") or a clause ("what he said was...") is never read as the thing asked for. "What kind
+# of X" is not read: its answer names a kind of X, seldom X.
 _WORD = r"[\w'’-]+"
 _OPENING = r"^\s*(?:and\s+)?(?:(?:in|at|on|from|for|to|by|with|of)\s+)?(?:what|which)"
+_PRONOUN = r"(?:i|you|he|she|it|we|they|this|that|these|those|there)"
 _FOCUS = [
-    re.compile(
-        _OPENING + rf"\s+(?:kinds?|sorts?|types?)\s+of\s+(?:(?:a|an|the)\s+)?(?P<focus>{_WORD})",
-        re.IGNORECASE,
-    ),
     re.compile(
         _OPENING + rf"(?:\s+{_AUXILIARY}|['’]s)\s+(?:the|a|an)\s+(?P<focus>{_WORD})\s+of\b", re.IGNORECASE
     ),
     re.compile(
-        _OPENING + rf"\s+(?!(?:{_AUXILIARY}|exactly|else|then)\b)"
+        _OPENING + rf"\s+(?!(?:{_AUXILIARY}|{_PRONOUN}|exactly|else|then)\b)"
         rf"(?P<focus>{_WORD}(?:\s+(?!{_AUXILIARY}\b){_WORD})?)\s+{_AUXILIARY}\b",
         re.IGNORECASE,
     ),
 ]
-# Nouns for what a text does (argues, explains, gives as an example) rather than for a thing in
-# it: the answer to "what is the meaning of..." or "what evidence..." gives it without the word.
+# Nouns for what a text does (argues, explains, gives as an example or a result) rather than for a
+# thing in it: the answer to "what is the meaning of..." or "what evidence..." gives it without
+# the word. "One(s)" stands for a thing named in an earlier question.
 _DISCOURSE = re.compile(
-    r"\b(ways?|meanings?|purposes?|roles?|reasons?|arguments?|evidence|points?|effects?|significance|"
-    r"parts?|ideas?|views?|lessons?|messages?|themes?|aspects?|differences?|objections?|conclusions?|"
-    r"problems?|examples?|things?|ones?)\b",
+    r"\b(ways?|meanings?|definitions?|purposes?|aims?|goals?|functions?|roles?|reasons?|causes?|"
+    r"arguments?|evidence|points?|effects?|results?|outcomes?|consequences?|impacts?|significance|"
+    r"nature|parts?|ideas?|views?|opinions?|positions?|attitudes?|verdicts?|judg(e)?ments?|"
+    r"responses?|answers?|explanations?|solutions?|lessons?|messages?|themes?|aspects?|differences?|"
+    r"objections?|conclusions?|problems?|examples?|kinds?|sorts?|types?|things?|ones?)\b",
     re.IGNORECASE,
 )
+# A name or a title is named by a word that gives one ("was called Rex"), not only by "name".
+_NAMING = re.compile(r"\b(called|named|known\s+as|entitled|titled)\b", re.IGNORECASE)
 _DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(january|february|march|april|may|june|july|august|september|october|"
     r"november|december)\b|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(years?|decades?|months?)\b|"
@@ -206,12 +209,15 @@ def gives_expected(info: QuestionInfo, text: str) -> bool:
 
 def gives_focus(info: QuestionInfo, text: str) -> bool:
     """Whether ``text`` names what a "what/which X" question asks for (True when it asks for
-    nothing named): X itself, or a date for "what year". A name is not looked for as such (any
-    capitalised word would read as one), nor a number for "what price" (a passage on the topic
-    gives some number more often than not)."""
+    nothing named): X itself, a date for "what year", a name or title for "what is the name/title
+    of" when the text says what something is called. A capitalised word is not taken for a name
+    (any would read as one), nor any number for "what price" (a passage on the topic gives some
+    number more often than not)."""
     wanted = set(stems(info.focus))
     if not wanted or wanted & set(stems(text)):
         return True
+    if info.focus.lower() in ("name", "names", "title", "titles"):
+        return bool(_NAMING.search(text))
     return info.expects == "date" and gives_expected(info, text)
 
 

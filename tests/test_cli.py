@@ -53,7 +53,7 @@ def test_plain_ask_lists_numbered_sources(essay_index: Path) -> None:
 def test_plain_ask_says_when_the_quotes_may_not_answer(essay_index: Path) -> None:
     done = run("ask", "Which county does the author live in?", index=essay_index)
     assert done.returncode == 0
-    answer, rest = done.stdout.split("\n\nNone of these sentences mentions “county”", 1)
+    answer, rest = done.stdout.split("\n\nThe quoted text never mentions “county”", 1)
     assert "[1]" in answer and "may not answer exactly this question.\n\nSources:" in rest
 
 

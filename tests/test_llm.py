@@ -317,7 +317,7 @@ def test_a_fallback_keeps_the_caveat_of_quotes_that_may_not_answer(
         "Which county does the author live in?"
     )
     assert_fallback(answer, "found no answer in the passages", "model_refused")
-    assert answer.uncertain and answer.caveat.startswith("None of these sentences mentions “county”")
+    assert answer.uncertain and answer.caveat.startswith("The quoted text never mentions “county”")
     assert "may not answer" not in answer.notice  # the caveat once, in its own field
 
 

@@ -19,14 +19,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, MetaData, Table, create_engine, inspect, select, text
 
 from assistant import Assistant
 from assistant.embedding import MiniLMEmbeddings
 from assistant.insights.analysis import analyse
-from assistant.insights.log import Entry, QuestionLog, migrate
+from assistant.insights.log import MIGRATIONS, Entry, QuestionLog, migrate
 from assistant.insights.schema import metadata, questions
 from bench.common import assistant_command, clean_env, free_port, serving, stop, wait_for
 from tests.postgres_fixtures import PostgresServer, migrate_together
@@ -93,6 +95,14 @@ def test_an_existing_log_keeps_its_rows_through_the_migrations(log_url: str) -> 
         with engine.connect() as connection:
             kept = connection.execute(select(questions.c.question, questions.c.uncertain)).all()
             assert [tuple(r) for r in kept] == [("What is the main claim?", False)]
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", log_url.replace("%", "%%"))
+        command.downgrade(config, "0002")  # and back: the row stays, without the column
+        with engine.connect() as connection:
+            assert "uncertain" not in {c["name"] for c in inspect(connection).get_columns("questions")}
+            assert connection.execute(text("SELECT count(*) FROM questions")).scalar_one() == 1
+        migrate(log_url)
     finally:
         engine.dispose()
 

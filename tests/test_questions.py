@@ -32,7 +32,7 @@ def test_what_how_many_counts(question: str, counted: tuple[str, ...]) -> None:
     [
         ("In which county is Jack's country house?", "county"),
         ("What is the price of the two-volume Appendix?", "price"),
-        ("What kind of mood was the police chief in?", "mood"),
+        ("What kind of mood was the police chief in?", ""),  # answered by a kind, seldom the word
         ("What interest rate will the energy bonds pay?", "interest rate"),
         # A verb, an adverb or a bare "what does" names no thing asked for.
         ("What made Holmes sure of it?", ""),
@@ -41,7 +41,8 @@ def test_what_how_many_counts(question: str, counted: tuple[str, ...]) -> None:
         ("And which big ones are based just outside the city?", ""),
         ("Which one does he choose?", ""),
         ("what's the price of defence?", "price"),
-        ("What kind of a man is he?", "man"),
+        ("What he said was true?", ""),  # a clause, not a thing
+        ("What is the result of the vote?", ""),
         # What the text does (means, argues, gives as evidence) is not a word its answer repeats.
         ("What is the meaning of realism?", ""),
         ("What evidence does the author give?", ""),
@@ -60,6 +61,8 @@ def test_what_is_asked_for_is_named_by_its_word_or_a_date() -> None:
     price = analyse("What price did the council pay for the bridge?")
     assert gives_focus(price, "The price was high.") and not gives_focus(price, "It paid 3 million pounds.")
     assert gives_focus(analyse("What does the author think?"), "Anything.")  # nothing named is asked for
+    name = analyse("What is the name of the dog?")
+    assert gives_focus(name, "The dog was called Rex.") and not gives_focus(name, "The Dog barked at Rex.")
 
 
 def test_a_number_must_count_the_thing_asked_about() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, false
 
 metadata = MetaData()
 
@@ -22,7 +22,7 @@ questions = Table(
     Column("reason", String(40), nullable=False, default=""),  # answer kind if refused, else any LLM fallback
     Column("premise_corrected", Boolean, nullable=False, default=False),
     # The answer's quotes may not answer what was asked (Answer.uncertain): a gap in the reading too.
-    Column("uncertain", Boolean, nullable=False, default=False),
+    Column("uncertain", Boolean, nullable=False, default=False, server_default=false()),
     Column("cited", JSON, nullable=False),  # [{"doc_id", "anchor", "paragraph", "quote"}]
     # Text: the LLM fallback's label names the model, of any length (PostgreSQL enforces VARCHAR's).
     Column("generator", Text, nullable=False),
