@@ -34,6 +34,8 @@ COMPARED = (
     "citation.uncited_rate",
     "abstention.correct_refusal_rate",
     "abstention.false_refusal_rate",
+    "abstention.flagged_rate",
+    "abstention.uncertain_answerable_rate",
     "latency.total_p50_ms",
     "latency.total_p95_ms",
 )
