@@ -94,11 +94,7 @@ class ComposedGenerator(LLMGenerator):
             return
         # Each [n] is one quoted sentence: verification may take its quote from that sentence only.
         passages = [Passage(replace(q.chunk, sentences=(q.sentence,)), q.score) for q in evidence]
-        for item in self._verified(request, passages, self._compose(request, evidence), began):
-            # Written from quotes that may not answer what was asked, the answer says so too.
-            if isinstance(item, Draft) and not item.refused:
-                item = replace(item, caveat=extractive.caveat)
-            yield item
+        yield from self._verified(request, passages, self._compose(request, evidence), began)
 
     def _compose(self, request: Request, evidence: Sequence[Quote]) -> list[BaseMessage]:
         title = self._title([])

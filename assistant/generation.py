@@ -223,10 +223,17 @@ class ExtractiveGenerator(Generator):
             draft = self._correction(quotes, info.stance)
         else:
             draft = Draft([DraftSentence(q.sentence.text, [q]) for q in quotes])
-        unnamed = _unnamed_focus(info, quotes)
-        if unnamed:
-            draft.caveat = UNCERTAIN.format(focus=unnamed, reading=self.reading)
+        draft.caveat = self.caveat(info, quotes)
         return draft
+
+    def caveat(self, info: QuestionInfo, quotes: Sequence[Quote]) -> str:
+        """Why ``quotes`` may not answer the question, "" when nothing says so: they never name
+        what a "which county…"/"what is the price of…" question asks for. Quotes on the topic that
+        never say which county are near the question, maybe not its answer. Any back end's answer
+        resting on quotes is read this way."""
+        if gives_focus(info, " ".join(q.sentence.text for q in quotes)):
+            return ""
+        return UNCERTAIN.format(focus=info.focus, reading=self.reading)
 
     def candidates(self, request: Request) -> list[ScoredSentence]:
         """The retrieved sentences that could be quoted: not headings, questions or quoted already."""
@@ -447,12 +454,6 @@ def _as_asked(question: str, word: str) -> str:
     """A word as the question wrote it ("France", not "france")."""
     match = re.search(rf"\b{re.escape(word)}\b", question, re.IGNORECASE)
     return match.group(0) if match else word
-
-
-def _unnamed_focus(info: QuestionInfo, quotes: list[Quote]) -> str:
-    """What a "which county…"/"what is the price of…" question asks for, when no quote names it:
-    quotes on the topic that never say which county are near the question, maybe not its answer."""
-    return "" if gives_focus(info, " ".join(q.sentence.text for q in quotes)) else info.focus
 
 
 def _is_heading(text: str) -> bool:

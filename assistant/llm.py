@@ -321,6 +321,7 @@ class LLMGenerator(Generator):
             verification=VerificationCounts(
                 sentences=len(checked), supported=kept, dropped=len(checked) - len(shown)
             ),
+            caveat=self.extractive.caveat(request.info, [q for s in shown for q in s.quotes]),
         )
 
     def _fallback(

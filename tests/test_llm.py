@@ -310,6 +310,18 @@ def test_refusal_falls_back(make_bot: Callable[..., Assistant], reply: str) -> N
     assert_fallback(answer, "found no answer in the passages", "model_refused")
 
 
+def test_a_model_s_answer_whose_quotes_never_name_what_is_asked_carries_the_caveat(
+    make_bot: Callable[..., Assistant],
+) -> None:
+    question = "Which county does the author live in?"  # the essay names no county
+    first = make_bot(fake("placeholder")).retriever.retrieve(question).passages[0]
+    sentence = max((s.text for s in first.chunk.sentences), key=len)  # the model copies one: supported
+    answer = make_bot(fake(f"{sentence.rstrip('.')} [1].")).ask(question)
+    assert answer.generator == LABEL and not answer.fallback
+    assert answer.uncertain and answer.caveat.startswith("The quoted text never mentions “county”")
+    assert not make_bot(fake(f"{DEFINITION} [1].")).ask(DETERRENCE).caveat
+
+
 def test_a_fallback_keeps_the_caveat_of_quotes_that_may_not_answer(
     make_bot: Callable[..., Assistant],
 ) -> None:
