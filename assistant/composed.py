@@ -35,15 +35,6 @@ from .prompts import Prompts
 MAX_COMPOSED_SENTENCES = 3
 
 
-def evidence_of(draft: Draft) -> list[Quote]:
-    """The sentences an extractive draft quotes, each once, in the draft's order."""
-    seen: dict[tuple[str, int], Quote] = {}
-    for sentence in draft.sentences:
-        for quote in sentence.quotes:
-            seen.setdefault((quote.sentence.doc_id, quote.sentence.start), quote)
-    return list(seen.values())
-
-
 def judged_for(extractive: ExtractiveGenerator, request: Request) -> Judged | None:
     """The extractive answerer's judgement of the request's candidates (None when there are none)."""
     candidates = extractive.candidates(request)
@@ -88,7 +79,7 @@ class ComposedGenerator(LLMGenerator):
     def stream(self, request: Request) -> Iterator[str | Draft]:
         began = time.perf_counter()
         extractive = self.extractive.generate(request)
-        evidence = evidence_of(extractive)
+        evidence = extractive.quoted()
         if extractive.refused or not evidence or request.info.intent in ("greeting", "request"):
             yield extractive
             return

@@ -104,6 +104,14 @@ class Draft:
         """A reply that quotes nothing: the text does not answer, or the question asks for something else."""
         return cls([DraftSentence(text, [])], refused=True, generator=generator, kind=kind)
 
+    def quoted(self) -> list[Quote]:
+        """The sentences the draft quotes, each once, in the draft's order."""
+        seen: dict[tuple[str, int], Quote] = {}
+        for sentence in self.sentences:
+            for quote in sentence.quotes:
+                seen.setdefault((quote.sentence.doc_id, quote.sentence.start), quote)
+        return list(seen.values())
+
 
 @dataclass(frozen=True)
 class Request:

@@ -314,15 +314,16 @@ class LLMGenerator(Generator):
             listed = ", ".join(f"[{n}]" for n in dict.fromkeys(invalid))
             notes.append(f"Citation marker(s) {listed} pointing at no passage removed.")
         shown = verification.draft_sentences(self.settings.unsupported)
-        return Draft(
+        draft = Draft(
             shown,
             generator=self.name,
             notice=" ".join(notes),
             verification=VerificationCounts(
                 sentences=len(checked), supported=kept, dropped=len(checked) - len(shown)
             ),
-            caveat=self.extractive.caveat(request.info, [q for s in shown for q in s.quotes]),
         )
+        draft.caveat = self.extractive.caveat(request.info, draft.quoted())
+        return draft
 
     def _fallback(
         self, request: Request, code: Fallback, reason: str, counts: VerificationCounts | None = None

@@ -17,7 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant import Assistant
-from assistant.composed import ComposedGenerator, evidence_of
+from assistant.composed import ComposedGenerator
 from assistant.generation import ExtractiveGenerator
 from assistant.llm import build_generator
 
@@ -102,7 +102,7 @@ def test_the_evidence_is_each_quoted_sentence_once(make_bot: Callable[..., Assis
     bot = make_bot(fake("unused"))
     request = bot.request(DETERRENCE, [])
     draft = bot.extractive.generate(request)
-    evidence = evidence_of(draft)
+    evidence = draft.quoted()
     keys = [(q.sentence.doc_id, q.sentence.start) for q in evidence]
     assert evidence and len(keys) == len(set(keys))
     assert {q.sentence.text for q in evidence} == {q.sentence.text for s in draft.sentences for q in s.quotes}
