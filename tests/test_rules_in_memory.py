@@ -34,6 +34,10 @@ TEXTS = {
         "# The lamp\n\nMira sat down again without lighting the lamp.\n\n"
         "“We shall think better in the dark,” she said.\n"
     ),
+    "mill": (
+        "# The old mill\n\nThe old mill was a ruin, and the town was right to pull it down. "
+        "What should stand there now?\n\nA park would serve the town best.\n"
+    ),
     "imports": (
         "# Imports\n\nImports go in this order:\n\n1. Standard library imports.\n\n"
         "2. Third party imports.\n\n3. Local imports.\n"
@@ -106,6 +110,13 @@ def test_the_best_sentence_is_quoted_with_what_follows_it(
 ) -> None:
     draft = answer(question)
     assert not draft.refused and quoted(draft)[: len(opening)] == opening
+
+
+def test_a_line_that_asks_is_not_quoted_as_a_reason(answer: Answer) -> None:
+    """The sentence after a verdict gives its reasons, unless it asks (a rhetorical question)."""
+    draft = answer("What does the text think of the old mill?")
+    assert not draft.refused and quoted(draft)[0].startswith("The old mill was a ruin")
+    assert "What should stand there now?" not in quoted(draft)
 
 
 @pytest.mark.parametrize(
