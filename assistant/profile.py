@@ -34,7 +34,20 @@ PROFILE_FILE = "profile.yaml"
 MAX_EXAMPLES = 4
 # A heading's leading number: "I. ", "IV) ", "2.1 " (a Roman numeral only with its stop, so
 # "I Have a Dream" keeps its first word).
-_NUMBERING = re.compile(r"^(?:[IVXLC]+[.)]|\d+(?:\.\d+)*[.)]?)\s+")
+_NUMBERING = re.compile(r"^(?:[IVXLC]+[.)]|\d+(?:\.\d+)*[.)]?|[A-Z][.)])\s+")
+# The parts a document is divided into, and what numbers them: "Chapter III.", "Section. 2.",
+# "First Act", "Scene". A heading made of these alone names a place in the document, no topic.
+_PART = (
+    r"(?:chapter|part|book|volume|section|article|act|scene|canto|appendix|prologue|epilogue|"
+    r"introduction|conclusion|contents|preface|foreword|notes|references|bibliography|index|abstract)"
+)
+_ORDINAL = (
+    r"(?:[ivxlc]+|\d+|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|one|two|three|"
+    r"four|five|six|seven|eight|nine|ten)"
+)
+_PART_LABEL = re.compile(rf"^(?:{_ORDINAL}\s+)?{_PART}\.?(?:\s+{_ORDINAL})?[.:)]\s*", re.IGNORECASE)
+_SMALL_WORDS = frozenset("a an and as at but by for from in into nor of on or the to with".split())
+_PARTS_ONLY = re.compile(rf"^(?:(?:{_PART}|{_ORDINAL})\b[\s.,:;)–—-]*)+$", re.IGNORECASE)
 
 
 class Stance(BaseModel):
@@ -94,8 +107,8 @@ def heading_examples(headings: Sequence[str], reading: str, titles: Collection[s
     that is a document's title (``titles``) names the document; it is no topic to ask about."""
     examples = []
     for heading in dict.fromkeys(_topic(h) for h in headings):
-        if heading in titles or not re.search(r"[^\W\d_]{3}", heading):
-            continue  # a title, or numbering alone ("I.", "2.1"): nothing to ask about
+        if heading in titles or not re.search(r"[^\W\d_]{3}", heading) or _PARTS_ONLY.match(heading):
+            continue  # a title, numbering alone ("I.", "2.1") or a part ("Act II, Scene 1"): no topic
         words = heading.split()
         if 1 <= len(words) <= 8 and not re.search(r"\d{3,}|[|:;]", heading):
             examples.append(f"What {does(reading)} {reading} say about “{heading}”?")
@@ -103,7 +116,14 @@ def heading_examples(headings: Sequence[str], reading: str, titles: Collection[s
 
 
 def _topic(heading: str) -> str:
-    """A heading without its markup and numbering, in title case when it is all capitals:
-    "## I. A SCANDAL IN BOHEMIA" -> "A Scandal In Bohemia"."""
-    heading = _NUMBERING.sub("", heading.strip(" #\t"))
-    return string.capwords(heading) if heading.isupper() else heading
+    """A heading without its markup, numbering and part label, in title case when it is all
+    capitals: "## I. A SCANDAL IN BOHEMIA" -> "A Scandal in Bohemia", "CHAPTER III. STRUGGLE FOR
+    EXISTENCE." -> "Struggle for Existence"."""
+    heading = _PART_LABEL.sub("", _NUMBERING.sub("", heading.strip(" #\t"))).rstrip(" .")
+    return _title_case(heading) if heading.isupper() else heading
+
+
+def _title_case(heading: str) -> str:
+    """ "OF THE LIBERTY OF THOUGHT" -> "Of the Liberty of Thought": small words stay small."""
+    words = string.capwords(heading).split(" ")
+    return " ".join([words[0]] + [w.lower() if w.lower() in _SMALL_WORDS else w for w in words[1:]])

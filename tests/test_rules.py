@@ -148,9 +148,19 @@ def test_examples_from_headings() -> None:
     assert heading_examples(
         ["## I. A SCANDAL IN BOHEMIA", "### I.", "2.1 Scope", "I Have a Dream"], "the text"
     ) == [
-        "What does the text say about “A Scandal In Bohemia”?",
+        "What does the text say about “A Scandal in Bohemia”?",
         "What does the text say about “Scope”?",
         "What does the text say about “I Have a Dream”?",
+    ]
+    # Nor is a part of the document: a play's acts and scenes, a constitution's articles.
+    parts = ["## FIRST ACT", "### SCENE", "## Article. I.", "### Section. 2.", "Act II, Scene 1", "Preface"]
+    assert heading_examples(parts, "the text") == []
+    assert heading_examples(
+        ["CHAPTER III. STRUGGLE FOR EXISTENCE.", "B. Basic Ethical Principles", "Act of Union"], "the text"
+    ) == [
+        "What does the text say about “Struggle for Existence”?",
+        "What does the text say about “Basic Ethical Principles”?",
+        "What does the text say about “Act of Union”?",
     ]
 
 
