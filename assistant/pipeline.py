@@ -41,7 +41,7 @@ from .models import (
     Source,
     StreamEvent,
 )
-from .profile import Profile, heading_examples, load_profile
+from .profile import MAX_EXAMPLES, Profile, heading_examples, load_profile, name_examples
 from .questions import analyse
 from .retrieval import Retriever
 
@@ -213,13 +213,17 @@ class Assistant:
         return load_profile(self.settings.corpus_dir)
 
     def example_questions(self) -> list[str]:
-        """Questions to offer on an empty chat: the profile's, else made from the documents' headings."""
+        """Questions to offer on an empty chat: the profile's, else made from the documents' headings
+        and then from the names they use most."""
         if self.profile.examples:
             return list(self.profile.examples)
         documents = self.documents()
         headings = [m.group(1) for doc in documents for m in _MARKDOWN_HEADING.finditer(doc.text)]
         titles = {doc.title for doc in documents}
-        return heading_examples(headings, self.profile.reading(len(documents)), titles)
+        reading = self.profile.reading(len(documents))
+        examples = heading_examples(headings, reading, titles)
+        names = name_examples([doc.text for doc in documents], reading, titles)
+        return list(dict.fromkeys(examples + names))[:MAX_EXAMPLES]
 
     def warm_up_question(self) -> str:
         """The question asked once when a server starts, so that the first reader does not wait."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections import Counter
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -29,6 +30,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import CorpusError
+from .lexical import STOP_WORDS
+from .sentences import split_sentences
 
 PROFILE_FILE = "profile.yaml"
 MAX_EXAMPLES = 4
@@ -47,6 +50,8 @@ _ORDINAL = (
 )
 _PART_LABEL = re.compile(rf"^(?:{_ORDINAL}\s+)?{_PART}\.?(?:\s+{_ORDINAL})?[.:)]\s*", re.IGNORECASE)
 _SMALL_WORDS = frozenset("a an and as at but by for from in into nor of on or the to with".split())
+_NAME_WORD = r"[A-Z][a-z][\w’'-]*"
+_NAME = re.compile(rf"(?<![\w’'-]){_NAME_WORD}(?:\s+(?:of\s+(?:the\s+)?)?{_NAME_WORD}){{1,3}}")
 _PARTS_ONLY = re.compile(rf"^(?:(?:{_PART}|{_ORDINAL})\b[\s.,:;)–—-]*)+$", re.IGNORECASE)
 
 
@@ -113,6 +118,27 @@ def heading_examples(headings: Sequence[str], reading: str, titles: Collection[s
         if 1 <= len(words) <= 8 and not re.search(r"\d{3,}|[|:;]", heading):
             examples.append(f"What {does(reading)} {reading} say about “{heading}”?")
     return examples[:MAX_EXAMPLES]
+
+
+def name_examples(texts: Sequence[str], reading: str, titles: Collection[str] = ()) -> list[str]:
+    """Example questions from the names a text uses most, for a text whose headings give too few
+    (a play, a speech): names of two to four capitalised words ("Lady Bracknell", "House of
+    Representatives") used at least twice. A sentence's first word is capitalised whatever it is,
+    so a name that opens a sentence (a speaker's label in a play) is not counted there; nor is one
+    a document's title holds."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for line in text.splitlines():
+            if line.lstrip().startswith("#"):
+                continue  # a heading
+            for sentence in split_sentences(line):
+                for match in _NAME.finditer(sentence):
+                    name = re.sub(r"['’]s$", "", match.group(0))
+                    opens = not sentence[: match.start()].strip(" “\"‘'([*_")
+                    if not opens and name.split()[0].lower() not in STOP_WORDS:
+                        counts[name] += 1
+    names = [n for n, c in counts.most_common() if c >= 2 and not any(n in title for title in titles)]
+    return [f"What {does(reading)} {reading} say about “{name}”?" for name in names[:MAX_EXAMPLES]]
 
 
 def _topic(heading: str) -> str:

@@ -15,7 +15,7 @@ from assistant.errors import CorpusError
 from assistant.followups import rewrite
 from assistant.lexical import Variants, expand_aliases, names
 from assistant.models import Message, Sentence
-from assistant.profile import Profile, heading_examples, load_profile
+from assistant.profile import Profile, heading_examples, load_profile, name_examples
 from assistant.questions import analyse, gives_expected, stance_of
 from assistant.signals import names_share, near_previous, read_question
 
@@ -161,6 +161,23 @@ def test_examples_from_headings() -> None:
         "What does the text say about “Struggle for Existence”?",
         "What does the text say about “Basic Ethical Principles”?",
         "What does the text say about “Act of Union”?",
+    ]
+
+
+def test_examples_from_the_names_a_text_uses_most() -> None:
+    """A play has no headings to ask about; its people and places are the topics. A speaker's
+    label opens its line, so it is not counted there, and a name used once is no topic."""
+    play = (
+        "## FIRST ACT\n\nLady Harbury.  I hear Aunt Augusta is coming from Tunbridge Wells.\n\n"
+        "Aunt Augusta.  I am. Lady Harbury should know that Aunt Augusta never misses a train.\n\n"
+        "Lady Harbury.  You came from Tunbridge Wells once before, Aunt Augusta. Ask Miss Fairfax.\n"
+    )
+    assert name_examples([play], "the text") == [
+        "What does the text say about “Aunt Augusta”?",
+        "What does the text say about “Tunbridge Wells”?",
+    ]
+    assert name_examples([play], "the play", titles={"Tunbridge Wells and After"}) == [
+        "What does the play say about “Aunt Augusta”?"
     ]
 
 
