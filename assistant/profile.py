@@ -14,8 +14,8 @@ lives in ``profile.yaml`` in its corpus folder (every key optional)::
       negative: [flawed, mistaken]
 
 With no profile the behaviour is general: the reading is "the text" (one document) or
-"the readings" (several), example questions come from the documents' headings, and
-stance is read with VADER's general lexicon.
+"the readings" (several), example questions come from the documents' headings and the
+names they use most, and stance is read with VADER's general lexicon.
 """
 
 from __future__ import annotations
