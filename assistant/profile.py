@@ -24,6 +24,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -124,9 +125,16 @@ def heading_examples(headings: Sequence[str], reading: str, titles: Collection[s
 def name_examples(texts: Sequence[str], reading: str, titles: Collection[str] = ()) -> list[str]:
     """Example questions from the names a text uses most, for a text whose headings give too few
     (a play, a speech): names of two to four capitalised words ("Lady Bracknell", "House of
-    Representatives") used at least twice. A sentence's first word is capitalised whatever it is,
-    so a name that opens a sentence (a speaker's label in a play) is not counted there; nor is one
-    a document's title holds."""
+    Representatives") used at least twice, none a document's title holds."""
+    names = [n for n in _frequent_names(tuple(texts)) if not any(n in title for title in titles)]
+    return [f"What {does(reading)} {reading} say about “{name}”?" for name in names[:MAX_EXAMPLES]]
+
+
+@lru_cache(maxsize=8)  # asked on every page load; the texts change only with the collection
+def _frequent_names(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """The names used at least twice, most used first. A sentence's first word is capitalised
+    whatever it is, so a name that opens a sentence (a speaker's label in a play) is not counted
+    there."""
     counts: Counter[str] = Counter()
     for text in texts:
         for line in text.splitlines():
@@ -138,8 +146,7 @@ def name_examples(texts: Sequence[str], reading: str, titles: Collection[str] = 
                     opens = not sentence[: match.start()].strip(" “\"‘'([*_")
                     if not opens and name.split()[0].lower() not in STOP_WORDS:
                         counts[name] += 1
-    names = [n for n, c in counts.most_common() if c >= 2 and not any(n in title for title in titles)]
-    return [f"What {does(reading)} {reading} say about “{name}”?" for name in names[:MAX_EXAMPLES]]
+    return tuple(name for name, count in counts.most_common() if count >= 2)
 
 
 def _topic(heading: str) -> str:
