@@ -52,9 +52,12 @@ _ORDINAL = (
 _PART_LABEL = re.compile(rf"^(?:{_ORDINAL}\s+)?{_PART}\.?(?:\s+{_ORDINAL})?[.:)]\s*", re.IGNORECASE)
 _PARTS_ONLY = re.compile(rf"^(?:(?:{_PART}|{_ORDINAL})\b[\s.,:;)–—-]*)+$", re.IGNORECASE)
 _SMALL_WORDS = frozenset("a an and as at but by for from in into nor of on or the to with".split())
-# A name of two to four capitalised words, "of (the)" allowed between: "House of Representatives".
+# A name of two to four capitalised words, "of (the)" allowed between and a Roman numeral after:
+# "House of Representatives", "World War II".
 _NAME_WORD = r"[A-Z][a-z][\w’'-]*"
-_NAME = re.compile(rf"(?<![\w’'-]){_NAME_WORD}(?:\s+(?:of\s+(?:the\s+)?)?{_NAME_WORD}){{1,3}}")
+_NAME = re.compile(
+    rf"(?<![\w’'-]){_NAME_WORD}(?:\s+(?:of\s+(?:the\s+)?)?{_NAME_WORD}){{1,3}}(?:\s+[IVX]+\b)?"
+)
 
 
 class Stance(BaseModel):

@@ -179,6 +179,9 @@ def test_examples_from_the_names_a_text_uses_most() -> None:
     assert name_examples([play], "the play", titles={"Tunbridge Wells and After"}) == [
         "What does the play say about “Aunt Augusta”?"
     ]
+    assert name_examples(["They fought in World War II. Men back from World War II voted."], "the text") == [
+        "What does the text say about “World War II”?"
+    ]
 
 
 STORY = (
