@@ -398,20 +398,25 @@ class ExtractiveGenerator(Generator):
         if reasons and len(quotes) < self.settings.max_quotes:
             # In dialogue the reason is often the reply, the next paragraph's first line; a line
             # that asks gives none.
-            self._quote_next(quotes, chosen[0].sentence, chosen[0].score, asking=False)
+            self._quote_next(quotes, chosen[0].sentence, chosen[0].score, questions_too=False)
         # Document order within a document; the best sentence's document first.
         documents = list(dict.fromkeys(c.sentence.doc_id for c in chosen))
         return [quotes[key] for key in sorted(quotes, key=lambda k: (documents.index(k[0]), k[1]))]
 
     def _quote_next(
-        self, quotes: dict[tuple[str, int], Quote], sentence: Sentence, score: float, *, asking: bool = True
+        self,
+        quotes: dict[tuple[str, int], Quote],
+        sentence: Sentence,
+        score: float,
+        *,
+        questions_too: bool = True,
     ) -> Sentence | None:
         """Quote the sentence after ``sentence`` (across a paragraph break) and return it; None when
-        there is none, it is quoted already, it is a heading, or it asks and ``asking`` is false."""
+        there is none, it is quoted already, it is a heading, or it asks and ``questions_too`` is false."""
         _, after = self.retriever.adjacent(sentence)
         if after is None or (after.doc_id, after.start) in quotes or _is_heading(after.text):
             return None
-        if not asking and is_question(after.text):
+        if not questions_too and is_question(after.text):
             return None
         quotes[(after.doc_id, after.start)] = Quote(after, self.retriever.chunk_of(after), score)
         return after

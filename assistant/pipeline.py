@@ -25,6 +25,7 @@ from .config import Settings
 from .corpus import corpus_files, doc_id_for, file_sha256, load_document
 from .embedding import MiniLMEmbeddings
 from .errors import CorpusError, IndexBusyError, IndexStoreError, QuestionError, QuestionTooLongError
+from .examples import MAX_EXAMPLES, heading_examples, name_examples
 from .followups import rewrite
 from .generation import Draft, ExtractiveGenerator, Generator, Quote, Request
 from .grounding import DEFAULT_CHECKER, SupportChecker
@@ -41,7 +42,7 @@ from .models import (
     Source,
     StreamEvent,
 )
-from .profile import MAX_EXAMPLES, Profile, heading_examples, load_profile, name_examples
+from .profile import Profile, load_profile
 from .questions import analyse
 from .retrieval import Retriever
 
@@ -79,6 +80,8 @@ class Assistant:
         self.index = Index(self.settings, self.embeddings)
         self._lock = threading.RLock()
         self._checked = time.monotonic()
+        # The example questions made from names, with the reading and document hashes they were read from.
+        self._names: tuple[tuple[str, tuple[str, ...]], list[str]] | None = None
 
     # -- corpus and index -----------------------------------------------------------------
 
@@ -222,8 +225,14 @@ class Assistant:
         titles = {doc.title for doc in documents}
         reading = self.profile.reading(len(documents))
         examples = heading_examples(headings, reading, titles)
-        names = name_examples([doc.text for doc in documents], reading, titles)
-        return list(dict.fromkeys(examples + names))[:MAX_EXAMPLES]
+        if len(examples) < MAX_EXAMPLES:
+            # Counting names reads every sentence: done again only when a document changes, not on
+            # every page load.
+            key = (reading, tuple(doc.sha256 for doc in documents))
+            if self._names is None or self._names[0] != key:
+                self._names = (key, name_examples([doc.text for doc in documents], reading, titles))
+            examples += [e for e in self._names[1] if e not in examples]
+        return examples[:MAX_EXAMPLES]
 
     def warm_up_question(self) -> str:
         """The question asked once when a server starts, so that the first reader does not wait."""

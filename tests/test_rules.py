@@ -12,10 +12,11 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import CorpusError
+from assistant.examples import heading_examples, name_examples
 from assistant.followups import rewrite
 from assistant.lexical import Variants, expand_aliases, names
 from assistant.models import Message, Sentence
-from assistant.profile import Profile, heading_examples, load_profile, name_examples
+from assistant.profile import Profile, load_profile
 from assistant.questions import analyse, gives_expected, stance_of
 from assistant.signals import names_share, near_previous, read_question
 
@@ -155,12 +156,31 @@ def test_examples_from_headings() -> None:
     # Nor is a part of the document: a play's acts and scenes, a constitution's articles.
     parts = ["## FIRST ACT", "### SCENE", "## Article. I.", "### Section. 2.", "Act II, Scene 1", "Preface"]
     assert heading_examples(parts, "the text") == []
-    assert heading_examples(
-        ["CHAPTER III. STRUGGLE FOR EXISTENCE.", "B. Basic Ethical Principles", "Act of Union"], "the text"
-    ) == [
-        "What does the text say about “Struggle for Existence”?",
-        "What does the text say about “Basic Ethical Principles”?",
-        "What does the text say about “Act of Union”?",
+    labelled = [
+        "CHAPTER III. STRUGGLE FOR EXISTENCE.",
+        "ACT I. SCENE II. A room in the castle",
+        "Chapter 5.1 Sorting",  # a numbered section, not "Chapter 5." and "1 Sorting"
+        "Act of Union",
+        "Civil",  # a word, not a Roman numeral
+    ]
+    assert [e.split("about ")[1] for e in heading_examples(labelled, "the text", titles=())] == [
+        "“Struggle for Existence”?",
+        "“A room in the castle”?",
+        "“Chapter 5.1 Sorting”?",
+        "“Act of Union”?",
+    ]
+    # Letters number headings when several carry one; a single one is an initial.
+    lettered = ["A. Boundaries Between Practice and Research", "B. Basic Ethical Principles"]
+    assert [e.split("about ")[1] for e in heading_examples(lettered, "the text")] == [
+        "“Boundaries Between Practice and Research”?",
+        "“Basic Ethical Principles”?",
+    ]
+    assert heading_examples(["J. Edgar Hoover", "C. S. Lewis"], "the text") == [
+        "What does the text say about “J. Edgar Hoover”?",
+        "What does the text say about “C. S. Lewis”?",
+    ]
+    assert heading_examples(["WORLD WAR II AND THE HOME FRONT"], "the text") == [
+        "What does the text say about “World War II and the Home Front”?"
     ]
 
 
@@ -181,6 +201,18 @@ def test_examples_from_the_names_a_text_uses_most() -> None:
     ]
     assert name_examples(["They fought in World War II. Men back from World War II voted."], "the text") == [
         "What does the text say about “World War II”?"
+    ]
+    # A title makes a name of one word; a label, a dash or a bullet opens a line as a sentence does.
+    lines = (
+        "She met Mr. Darcy at the ball. Everyone watched Mr. Darcy dance.\n"
+        "ALGERNON: Dear Aunt Augusta, welcome.\nALGERNON: Dear Aunt Augusta, goodbye.\n"
+        "- Open Settings first.\n- Open Settings again.\n"
+        "After the Civil War I went west. After the Civil War I came back.\n"
+        "See Section Two. As Section Two says, it holds.\n"
+    )
+    assert [e.split("about ")[1] for e in name_examples([lines], "the text")] == [
+        "“Mr. Darcy”?",
+        "“Civil War”?",
     ]
 
 
