@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 from .lexical import STOP_WORDS
 from .profile import does
@@ -90,21 +90,28 @@ def name_examples(texts: Sequence[str], reading: str, titles: Collection[str] = 
 
 
 def frequent_names(texts: Sequence[str]) -> list[str]:
-    """The names used at least twice, most used first. A sentence's first word is capitalised
-    whatever it is, so a name with no word before it in its sentence (after a speaker's label,
-    a dash or a bullet) is not counted there."""
+    """The names used at least twice, most used first."""
     counts: Counter[str] = Counter()
     for text in texts:
         for line in text.splitlines():
-            if line.lstrip().startswith("#"):
-                continue  # a heading
-            for sentence in split_sentences(line):
-                for match in _NAME.finditer(sentence):
-                    before = _LINE_LABEL.sub("", sentence[: match.start()])
-                    name = re.sub(r"['’]s$", "", match.group(0))
-                    if re.search(r"[^\W\d_]", before) and name.split()[0].lower() not in STOP_WORDS:
-                        counts[name] += 1
+            if not line.lstrip().startswith("#"):  # a heading is no use of a name
+                counts.update(name for sentence in split_sentences(line) for name in _names_in(sentence))
     return [name for name, count in counts.most_common() if count >= 2]
+
+
+def _names_in(sentence: str) -> Iterator[str]:
+    """The names in a sentence. Its first word is capitalised whatever it is, so where nothing
+    comes before a match (or only a speaker's label, a dash or a bullet) the name can only start
+    at its second word: "Only Doctor Brandt knows" -> "Doctor Brandt", "Lady Bracknell." -> none."""
+    for match in _NAME.finditer(sentence):
+        name = match.group(0)
+        if not re.search(r"[^\W\d_]", _LINE_LABEL.sub("", sentence[: match.start()])):
+            rest = _NAME.fullmatch(name.split(maxsplit=1)[1]) if " " in name else None
+            if rest is None:
+                continue
+            name = rest.group(0)
+        if name.split()[0].lower() not in STOP_WORDS:
+            yield re.sub(r"['’]s$", "", name)
 
 
 def _topic(heading: str, lettered: bool = False) -> str:

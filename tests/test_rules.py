@@ -202,7 +202,8 @@ def test_examples_from_the_names_a_text_uses_most() -> None:
     assert name_examples(["They fought in World War II. Men back from World War II voted."], "the text") == [
         "What does the text say about “World War II”?"
     ]
-    # A title makes a name of one word; a label, a dash or a bullet opens a line as a sentence does.
+    # A title makes a name of one word; after a label, a dash or a bullet, as at a sentence's start,
+    # a name starts at the second capitalised word ("Dear Aunt Augusta", not "Open Settings").
     lines = (
         "She met Mr. Darcy at the ball. Everyone watched Mr. Darcy dance.\n"
         "ALGERNON: Dear Aunt Augusta, welcome.\nALGERNON: Dear Aunt Augusta, goodbye.\n"
@@ -212,6 +213,7 @@ def test_examples_from_the_names_a_text_uses_most() -> None:
     )
     assert [e.split("about ")[1] for e in name_examples([lines], "the text")] == [
         "“Mr. Darcy”?",
+        "“Aunt Augusta”?",
         "“Civil War”?",
     ]
 
@@ -272,6 +274,19 @@ def test_a_documents_own_title_is_not_an_example_topic(tmp_path: Path) -> None:
         "What does the text say about “The storm”?",
         "What does the text say about “Morning”?",
     ]
+
+
+def test_examples_follow_the_names_when_a_document_changes(tmp_path: Path) -> None:
+    """With no headings to ask about, the names are the topics; an edited document is read again."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    play = corpus / "play.md"
+    play.write_text("Anna.  Ask Doctor Brandt. Only Doctor Brandt knows.\n", encoding="utf-8")
+    bot = Assistant(corpus_dir=corpus, index_dir=tmp_path / "index")
+    assert bot.example_questions() == ["What does the text say about “Doctor Brandt”?"]
+    play.write_text("Anna.  Ask Nurse Olsen. Only Nurse Olsen knows.\n", encoding="utf-8")
+    assert bot.example_questions() == ["What does the text say about “Nurse Olsen”?"]
+    assert bot.warm_up_question() == "What does the text say about “Nurse Olsen”?"
 
 
 def test_the_essay_profile_gives_its_examples(bot: Assistant) -> None:
