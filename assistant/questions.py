@@ -74,15 +74,15 @@ _EXPECTS: list[tuple[re.Pattern[str], Expects]] = [
     ),
 ]
 _AUXILIARY = r"(?:is|was|were|are|did|does|do|has|have|had|will|would|can|could|should|must|may|might|shall)"
+_WORD = r"[\w'’-]+"
 # "How many steps lead up to ...": the words between "how many" and the verb.
 _COUNTED = re.compile(
-    rf"\bhow\s+(?:many|much)\s+(?P<what>(?:(?!{_AUXILIARY}\b)[\w'’-]+\s+){{1,5}})", re.IGNORECASE
+    rf"\bhow\s+(?:many|much)\s+(?P<what>(?:(?!{_AUXILIARY}\b){_WORD}\s+){{1,5}})", re.IGNORECASE
 )
 # What a "what/which" question names as the thing it wants: "which county is...", "what's the
 # price of...". The words must stop at an auxiliary ("what tool does") so that a verb ("what made
 # Holmes...") or a clause ("what he said was...") is never read as the thing asked for. "What kind
 # of X" is not read: its answer names a kind of X, seldom X.
-_WORD = r"[\w'’-]+"
 _OPENING = r"^\s*(?:and\s+)?(?:(?:in|at|on|from|for|to|by|with|of)\s+)?(?:what|which)"
 _PRONOUN = r"(?:i|you|he|she|it|we|they|this|that|these|those|there)"
 _FOCUS = [
